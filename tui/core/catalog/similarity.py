@@ -1,0 +1,110 @@
+"""Similarity: cosine similarity, cosine distance and the Keras cosine loss."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tui.core.catalog.base import Convention, InputError, InputSpec, Op, View
+from tui.core.lazy import F, keras, sklearn_pairwise
+
+cosine_similarity = Op(
+    id="cosine_similarity",
+    title="cosine similarity",
+    family="similarity",
+    inputs=(
+        InputSpec(
+            "x",
+            "float",
+            "[[0.26304135, 0.91725843, 0.61099966, 0.40816231, 0.93606288, 0.52462691]]",
+            "one vector per row",
+        ),
+        InputSpec(
+            "y",
+            "float",
+            "[[0.03756129, 0.50223667, 0.66529424, 0.57392135, 0.20479857, 0.27286363]]",
+            "one vector per row, paired with the rows of x",
+        ),
+    ),
+    table={
+        "torch": "F.cosine_similarity(x, y, dim=1)",
+        "tensorflow": "keras.losses.cosine_similarity (negated)",
+        "others": "sklearn cosine_similarity, paired_distances",
+    },
+    note="""\
+Three quantities share the name.
+
+Similarity, x.y / (|x| |y|), in [-1, 1]: torch's F.cosine_similarity pairs row i of x with \
+row i of y, while scikit-learn's cosine_similarity returns the matrix of every row of x \
+against every row of y; its diagonal is the paired result.
+
+Distance, 1 - similarity, in [0, 2]: scikit-learn's cosine_distances (matrix) and \
+paired_distances(metric="cosine") (paired).
+
+Loss: keras.losses.cosine_similarity returns minus the similarity, so that minimising it \
+aligns the vectors. Its arguments are (y_true, y_pred), like every Keras loss.
+
+A zero vector has no direction. torch divides by max(|x| |y|, eps) and Keras normalises with \
+an epsilon, so both give 0; scikit-learn leaves zero rows at zero, so the similarity is 0 \
+and the distance is 1. The reference follows them with 0.""",
+)
+
+
+@cosine_similarity.validate
+def check_shapes(inputs, params):
+    x, y = inputs["x"], inputs["y"]
+    if x.ndim != 2:
+        raise InputError("x", f"expected a 2-D array of row vectors, got {x.ndim}-D")
+    if y.shape != x.shape:
+        raise InputError("y", f"expected the shape of x {x.shape}, got {y.shape}")
+
+
+@cosine_similarity.reference
+def reference_cosine_similarity(x, y):
+    dot = np.sum(x * y, axis=1)
+    norms = np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1)
+    # A zero vector has no direction; every library here reports 0 for it.
+    return np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
+
+
+@cosine_similarity.details
+def similarity_tables(inputs, params):
+    x, y = inputs["x"], inputs["y"]
+    norms_x = np.linalg.norm(x, axis=1)
+    norms_y = np.linalg.norm(y, axis=1)
+    unit_x = np.divide(x, norms_x[:, None], out=np.zeros_like(x), where=norms_x[:, None] > 0)
+    unit_y = np.divide(y, norms_y[:, None], out=np.zeros_like(y), where=norms_y[:, None] > 0)
+    matrix = unit_x @ unit_y.T
+    return {
+        "norms_x": norms_x,
+        "norms_y": norms_y,
+        "matrix": matrix,
+        "paired": np.diagonal(matrix).copy(),
+        "paired_distance": 1.0 - np.diagonal(matrix),
+    }
+
+
+DIAGONAL = View("matrix of every x row against every y row; its diagonal is compared", np.diagonal)
+NEGATED = Convention("the Keras loss is minus the similarity", np.negative)
+DISTANCE = Convention("cosine distance is 1 - similarity", lambda distance: 1.0 - distance)
+
+
+@cosine_similarity.formulation("torch", "torch.nn.functional.cosine_similarity")
+def torch_cosine_similarity(x, y):
+    return F.cosine_similarity(x, y, dim=1)
+
+
+@cosine_similarity.formulation("tensorflow", "keras.losses.cosine_similarity", convention=NEGATED)
+def keras_cosine_loss(x, y):
+    return keras.losses.cosine_similarity(y_true=x, y_pred=y, axis=-1)
+
+
+@cosine_similarity.formulation("sklearn", "sklearn.metrics.pairwise.cosine_similarity", view=DIAGONAL)
+def sklearn_cosine_similarity(x, y):
+    return sklearn_pairwise.cosine_similarity(x, y)
+
+
+@cosine_similarity.formulation(
+    "sklearn", "sklearn.metrics.pairwise.paired_distances(metric='cosine')", convention=DISTANCE
+)
+def sklearn_paired_cosine_distances(x, y):
+    return sklearn_pairwise.paired_distances(x, y, metric="cosine")

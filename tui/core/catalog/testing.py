@@ -1,0 +1,74 @@
+"""Test-only ops that make a worker crash, hang or fail, to prove the app survives.
+
+Registered only when XFRAME_TUI_TEST_OPS=1 is set, and hidden from the ops table.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from tui.core.catalog.base import InputSpec, Op, ParamSpec
+
+crash = Op(
+    id="test_crash",
+    title="test: abort the worker",
+    family="testing",
+    inputs=(InputSpec("x", "float", "[1.0]"),),
+    hidden=True,
+)
+
+
+@crash.reference
+def reference_crash(x):
+    return x
+
+
+@crash.formulation("torch", "os.abort")
+def abort_worker(x):
+    os.abort()
+
+
+sleep = Op(
+    id="test_sleep",
+    title="test: sleep past the deadline",
+    family="testing",
+    inputs=(InputSpec("x", "float", "[1.0]"),),
+    params=(ParamSpec("seconds", "float", 60.0, "how long the worker sleeps", minimum=0.0),),
+    hidden=True,
+)
+
+
+@sleep.reference
+def reference_sleep(x, seconds):
+    return x
+
+
+@sleep.formulation("torch", "time.sleep")
+def sleep_in_worker(x, seconds):
+    time.sleep(seconds)
+    return x
+
+
+huge = Op(
+    id="test_huge_output",
+    title="test: return a huge array",
+    family="testing",
+    inputs=(InputSpec("x", "float", "[1.0]"),),
+    hidden=True,
+)
+
+
+@huge.reference
+def reference_huge(x):
+    return x
+
+
+@huge.formulation("numpy", "np.broadcast_to")
+def huge_output(x):
+    return np.broadcast_to(np.float32(1), (100_000, 1_000))
+
+
+OPS = (crash, sleep, huge)

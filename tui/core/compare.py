@@ -1,0 +1,218 @@
+"""Comparison of each formulation's output with the float64 reference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+from tui.core.catalog.base import Formulation
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+
+TORCH_DEFAULTS: dict[str, Tolerance] = {
+    "float16": Tolerance(1e-3, 1e-5),
+    "bfloat16": Tolerance(1.6e-2, 1e-5),
+    "float32": Tolerance(1.3e-6, 1e-5),
+    "float64": Tolerance(1e-7, 1e-7),
+}
+"""torch.testing.assert_close's default tolerances by dtype (torch 2.x docs)."""
+
+TOLERANCE_RULES = ("torch", "numpy", "exact")
+"""torch: assert_close's defaults for the dtype; numpy: np.allclose's rtol=1e-5, atol=1e-8."""
+
+
+def tolerance_for(dtype: str, rule: str = "torch") -> Tolerance:
+    """Return the tolerance of a rule for an output dtype; integer and bool outputs are exact."""
+    base = dtype.split(".")[-1]
+    if rule == "exact" or base not in TORCH_DEFAULTS:
+        return Tolerance(0.0, 0.0)
+    if rule == "numpy":
+        return Tolerance(1e-5, 1e-8)
+    if rule == "torch":
+        return TORCH_DEFAULTS[base]
+    raise ValueError(f"unknown tolerance rule {rule!r} (choose from {', '.join(TOLERANCE_RULES)})")
+
+
+class Verdict(str, Enum):
+    MATCH = "match"
+    CONVENTION = "differs by convention"
+    MISMATCH = "mismatch"
+    SHAPE = "shape mismatch"
+    ERROR = "error"
+    NO_REFERENCE = "no reference"
+
+    @property
+    def agrees(self) -> bool:
+        return self in (Verdict.MATCH, Verdict.CONVENTION)
+
+
+@dataclass
+class Comparison:
+    """How one output compares with the reference.
+
+    `max_rel_diff` divides by ``max(|reference|, atol)``, so elements where the
+    reference is zero stay finite and are judged by the absolute tolerance.
+    NaN positions are compared as positions: NaN where the reference has NaN
+    agrees, NaN anywhere else counts as out of tolerance.
+    """
+
+    verdict: Verdict
+    reason: str = ""
+    shape: tuple[int, ...] = ()
+    reference_shape: tuple[int, ...] = ()
+    max_abs_diff: float | None = None
+    max_rel_diff: float | None = None
+    mismatched: int = 0
+    total: int = 0
+    nan_positions: list[list[int]] = field(default_factory=list)
+    inf_positions: list[list[int]] = field(default_factory=list)
+    cosine: float | None = None
+    tolerance: Tolerance | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "shape": list(self.shape),
+            "reference_shape": list(self.reference_shape),
+            "max_abs_diff": self.max_abs_diff,
+            "max_rel_diff": self.max_rel_diff,
+            "mismatched": self.mismatched,
+            "total": self.total,
+            "nan_positions": self.nan_positions,
+            "inf_positions": self.inf_positions,
+            "cosine": self.cosine,
+            "rtol": None if self.tolerance is None else self.tolerance.rtol,
+            "atol": None if self.tolerance is None else self.tolerance.atol,
+        }
+
+    @property
+    def summary(self) -> str:
+        """One line for a result column: the verdict and its reason or numbers."""
+        if self.verdict is Verdict.CONVENTION:
+            return f"differs by convention: {self.reason}"
+        if self.verdict in (Verdict.SHAPE, Verdict.ERROR, Verdict.NO_REFERENCE):
+            return f"{self.verdict.value}: {self.reason}" if self.reason else self.verdict.value
+        if self.verdict is Verdict.MISMATCH:
+            return f"mismatch: {self.mismatched} of {self.total} outside tolerance"
+        return "match"
+
+
+def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cosine similarity of two flattened arrays; 1.0 when both are all zeros, None when one is."""
+    x = np.asarray(a, dtype=np.float64).ravel()
+    y = np.asarray(b, dtype=np.float64).ravel()
+    if x.shape != y.shape or x.size == 0:
+        return None
+    finite = np.isfinite(x) & np.isfinite(y)
+    x, y = x[finite], y[finite]
+    norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
+    if norm_x == 0 and norm_y == 0:
+        return 1.0
+    if norm_x == 0 or norm_y == 0:
+        return None
+    return float(np.clip(np.dot(x, y) / (norm_x * norm_y), -1.0, 1.0))
+
+
+def compare_arrays(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> Comparison:
+    """Compare one array with the reference under a tolerance."""
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    comparison = Comparison(Verdict.MATCH, shape=actual.shape, reference_shape=expected.shape, tolerance=tolerance)
+    comparison.nan_positions = np.argwhere(np.isnan(_as_float(actual))).tolist()
+    comparison.inf_positions = np.argwhere(np.isinf(_as_float(actual))).tolist()
+    if actual.shape != expected.shape:
+        comparison.verdict = Verdict.SHAPE
+        comparison.reason = f"shape {actual.shape} vs reference {expected.shape}"
+        return comparison
+
+    a = _as_float(actual)
+    b = _as_float(expected)
+    comparison.total = int(a.size)
+    if a.size == 0:
+        return comparison
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
+        diff = np.where(same_special, 0.0, np.abs(a - b))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        rel = diff / np.maximum(np.abs(np.nan_to_num(b, nan=0.0)), max(tolerance.atol, np.finfo(np.float64).tiny))
+        out_of_tolerance = diff > tolerance.atol + tolerance.rtol * np.abs(np.nan_to_num(b, nan=0.0))
+
+    comparison.max_abs_diff = float(diff.max())
+    comparison.max_rel_diff = float(rel.max())
+    comparison.mismatched = int(out_of_tolerance.sum())
+    comparison.cosine = cosine_similarity(a, b)
+    if comparison.mismatched:
+        comparison.verdict = Verdict.MISMATCH
+    return comparison
+
+
+def _as_float(array: np.ndarray) -> np.ndarray:
+    return np.asarray(array).astype(np.float64)
+
+
+def compare_outputs(
+    formulation: Formulation,
+    outputs: list[np.ndarray],
+    output_dtype: str,
+    reference: list[np.ndarray] | None,
+    rule: str = "torch",
+) -> Comparison:
+    """Compare a formulation's outputs with the reference's, applying its view and convention.
+
+    The raw outputs are compared first; only when they disagree is the
+    declared convention applied, so a formulation that happens to match the
+    reference as is reads "match".
+    """
+    if reference is None:
+        return Comparison(Verdict.NO_REFERENCE, "the reference did not produce a value")
+    tolerance = tolerance_for(output_dtype, rule)
+    viewed = [formulation.view.apply(output) for output in outputs] if formulation.view else outputs
+
+    plain = _compare_all(viewed, reference, tolerance)
+    if plain.verdict is Verdict.MATCH or formulation.convention is None:
+        return plain
+
+    mapped = [formulation.convention.to_reference(output) for output in viewed]
+    converted = _compare_all(mapped, reference, tolerance)
+    if converted.verdict is Verdict.MATCH:
+        converted.verdict = Verdict.CONVENTION
+        converted.reason = formulation.convention.reason
+        return converted
+    return plain
+
+
+def _compare_all(outputs: list[np.ndarray], reference: list[np.ndarray], tolerance: Tolerance) -> Comparison:
+    if len(outputs) != len(reference):
+        return Comparison(Verdict.SHAPE, f"{len(outputs)} outputs vs {len(reference)} in the reference")
+    comparisons = [compare_arrays(output, expected, tolerance) for output, expected in zip(outputs, reference)]
+    if len(comparisons) == 1:
+        return comparisons[0]
+    return _merge(comparisons)
+
+
+def _merge(comparisons: list[Comparison]) -> Comparison:
+    """Fold the comparisons of a multi-output result into one, keeping the worst verdict."""
+    order = [Verdict.SHAPE, Verdict.MISMATCH, Verdict.MATCH]
+    worst = min(comparisons, key=lambda item: order.index(item.verdict) if item.verdict in order else 0)
+    merged = Comparison(worst.verdict, worst.reason, tolerance=worst.tolerance)
+    merged.shape = tuple(comparisons[0].shape)
+    merged.reference_shape = tuple(comparisons[0].reference_shape)
+    diffs = [item.max_abs_diff for item in comparisons if item.max_abs_diff is not None]
+    rels = [item.max_rel_diff for item in comparisons if item.max_rel_diff is not None]
+    merged.max_abs_diff = max(diffs) if diffs else None
+    merged.max_rel_diff = max(rels) if rels else None
+    merged.mismatched = sum(item.mismatched for item in comparisons)
+    merged.total = sum(item.total for item in comparisons)
+    cosines = [item.cosine for item in comparisons if item.cosine is not None]
+    merged.cosine = min(cosines) if cosines else None
+    return merged

@@ -1,0 +1,171 @@
+"""The wire format between the UI process and the workers.
+
+A frame is an 8-byte big-endian length, then a JSON header, a newline and the
+raw bytes of every array in the message. Arrays cross the process boundary
+once, as bytes, never pickled; the header lists each array's dtype, shape and
+offset into the byte section.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from tui.core.run import FormulationResult, RunError, RunReply, RunRequest
+
+LENGTH = struct.Struct(">Q")
+ARRAY_KEY = "__array__"
+
+
+class ProtocolError(Exception):
+    """Raised for a frame that cannot be decoded."""
+
+
+def encode(message: Any) -> bytes:
+    """Encode nested dicts, lists, scalars and arrays as one frame."""
+    chunks: list[bytes] = []
+    offset = 0
+
+    def pack(value: Any) -> Any:
+        nonlocal offset
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind not in "biufc":
+                raise ProtocolError(f"cannot send an array of dtype {value.dtype}")
+            data = np.ascontiguousarray(value).tobytes()
+            entry = {ARRAY_KEY: [value.dtype.str, list(value.shape), offset, len(data)]}
+            chunks.append(data)
+            offset += len(data)
+            return entry
+        if isinstance(value, dict):
+            return {str(key): pack(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [pack(item) for item in value]
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    header = json.dumps(pack(message)).encode()
+    body = header + b"\n" + b"".join(chunks)
+    return LENGTH.pack(len(body)) + body
+
+
+def decode(body: bytes) -> Any:
+    """Decode a frame body (without its length prefix)."""
+    split = body.find(b"\n")
+    if split < 0:
+        raise ProtocolError("frame has no header")
+    data = memoryview(body)[split + 1 :]
+
+    def unpack(value: Any) -> Any:
+        if isinstance(value, dict):
+            if ARRAY_KEY in value:
+                dtype, shape, start, size = value[ARRAY_KEY]
+                flat = np.frombuffer(data[start : start + size], dtype=np.dtype(dtype))
+                return flat.reshape(shape).copy()
+            return {key: unpack(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [unpack(item) for item in value]
+        return value
+
+    return unpack(json.loads(body[:split]))
+
+
+def write_frame(stream: BinaryIO, message: Any) -> None:
+    """Write one message and flush it."""
+    stream.write(encode(message))
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """Read one message; raises EOFError when the stream closed."""
+    prefix = _read_exactly(stream, LENGTH.size)
+    (length,) = LENGTH.unpack(prefix)
+    return decode(_read_exactly(stream, length))
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks = []
+    remaining = size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            raise EOFError("stream closed")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def request_to_wire(request: RunRequest) -> dict[str, Any]:
+    return {
+        "type": "run",
+        "op": request.op,
+        "inputs": request.inputs,
+        "params": request.params,
+        "dtype": request.dtype,
+        "revision": request.revision,
+        "grad": request.grad,
+    }
+
+
+def request_from_wire(message: dict[str, Any]) -> RunRequest:
+    return RunRequest(
+        message["op"],
+        message["inputs"],
+        message["params"],
+        message["dtype"],
+        message["revision"],
+        message["grad"],
+    )
+
+
+def result_to_wire(result: FormulationResult) -> dict[str, Any]:
+    return {
+        "formulation": result.formulation,
+        "backend": result.backend,
+        "outputs": result.outputs,
+        "dtypes": result.dtypes,
+        "elapsed": result.elapsed,
+        "warnings": result.warnings,
+        "error": None if result.error is None else result.error.to_json(),
+        "variants": {name: result_to_wire(variant) for name, variant in result.variants.items()},
+    }
+
+
+def result_from_wire(message: dict[str, Any]) -> FormulationResult:
+    error = message["error"]
+    return FormulationResult(
+        formulation=message["formulation"],
+        backend=message["backend"],
+        outputs=message["outputs"],
+        dtypes=message["dtypes"],
+        elapsed=message["elapsed"],
+        warnings=message["warnings"],
+        error=None if error is None else RunError(error["type"], error["message"]),
+        variants={name: result_from_wire(variant) for name, variant in message["variants"].items()},
+    )
+
+
+def reply_to_wire(reply: RunReply) -> dict[str, Any]:
+    return {
+        "type": "reply",
+        "worker": reply.worker,
+        "op": reply.op,
+        "revision": reply.revision,
+        "results": [result_to_wire(result) for result in reply.results],
+        "diagnostics": reply.diagnostics,
+        "details": reply.details,
+    }
+
+
+def reply_from_wire(message: dict[str, Any]) -> RunReply:
+    return RunReply(
+        worker=message["worker"],
+        op=message["op"],
+        revision=message["revision"],
+        results=[result_from_wire(result) for result in message["results"]],
+        diagnostics=message["diagnostics"],
+        details=message["details"],
+    )

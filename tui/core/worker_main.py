@@ -1,0 +1,68 @@
+"""Entry point of a worker process: ``python -m tui.core.worker_main NAME``.
+
+The worker imports its framework once, says it is ready, then answers run
+requests on stdin/stdout until stdin closes. Anything the framework prints,
+on stdout or stderr, goes to the stderr the parent gave it (a log file), so
+no stray line can reach the user's terminal or corrupt a reply frame.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+
+# TensorFlow reads these while importing; they must be set before any import.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _take_protocol_streams() -> tuple[object, object]:
+    """Keep private copies of stdin/stdout for frames and point fd 1 at stderr."""
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    protocol_in = os.fdopen(os.dup(0), "rb")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    return protocol_in, protocol_out
+
+
+def main(worker: str) -> int:
+    protocol_in, protocol_out = _take_protocol_streams()
+
+    from tui.core.protocol import read_frame, reply_to_wire, request_from_wire, write_frame
+
+    started = time.perf_counter()
+    try:
+        from tui.core.execute import execute, make_adapters
+
+        adapters = make_adapters(worker)
+        for adapter in adapters.values():
+            adapter.warm_up()
+    except ImportError as exc:
+        write_frame(protocol_out, {"type": "unavailable", "error": f"{type(exc).__name__}: {exc}"})
+        return 0
+
+    versions: dict[str, str] = {}
+    for adapter in adapters.values():
+        versions.update(adapter.versions())
+    ready = {"type": "ready", "versions": versions, "warm_up": time.perf_counter() - started}
+    write_frame(protocol_out, ready)
+
+    while True:
+        try:
+            message = read_frame(protocol_in)
+        except EOFError:
+            return 0
+        try:
+            reply = execute(request_from_wire(message), worker, adapters)
+            write_frame(protocol_out, reply_to_wire(reply))
+        except Exception as exc:  # a bug in our own code: report it and stay up
+            failure = {"type": "failure", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+            write_frame(protocol_out, failure)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
