@@ -336,7 +336,12 @@ class WorkerPool:
         self._started = False
 
     def add_listener(self, listener: Listener) -> None:
+        """Call `listener` on every worker event; it runs on a channel thread."""
         self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def _notify(self, event: WorkerEvent) -> None:
         for listener in list(self._listeners):

@@ -1,0 +1,111 @@
+"""The xframe-tui App: owns the worker pool and moves between the ops table and op screens."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.app.messages import WorkerStatusChanged
+from tui.app.screens.help import HelpScreen
+from tui.app.screens.op import OpScreen
+from tui.app.screens.ops import OpsScreen
+from tui.core.catalog import get_op, visible_ops
+from tui.core.catalog.base import BACKENDS
+from tui.core.workers import DEFAULT_DEADLINE, WorkerEvent, WorkerPool, WorkerStatus
+
+
+class OpCommands(Provider):
+    """Command palette entries that open each op."""
+
+    def _entries(self) -> list[tuple[str, str, str]]:
+        return [(f"Open {op.title} ({op.id})", op.id, op.table.get("torch", "")) for op in visible_ops()]
+
+    async def discover(self) -> Hits:
+        for text, op_id, help_text in self._entries():
+            yield DiscoveryHit(text, partial(self.app.open_op, op_id), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, op_id, help_text in self._entries():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), partial(self.app.open_op, op_id), help=help_text)
+
+
+class XFrameApp(App[None]):
+    """The explorer. Imports no framework: every framework runs in a worker process."""
+
+    TITLE = "xframe-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {OpCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        initial_op: str | None = None,
+        *,
+        deadline: float = DEFAULT_DEADLINE,
+        pool: WorkerPool | None = None,
+        show_timings: bool = True,
+    ) -> None:
+        super().__init__()
+        self.initial_op = initial_op
+        self.show_timings = show_timings
+        """Timings are hidden in snapshot tests, where they would change every run."""
+        self._owns_pool = pool is None
+        self.pool = pool if pool is not None else WorkerPool(deadline=deadline)
+        self._statuses: dict[str, tuple[WorkerStatus, str]] = {}
+
+    def on_mount(self) -> None:
+        self.pool.add_listener(self._on_worker_event)
+        for name, channel in self.pool.channels.items():
+            self._statuses[name] = (channel.status, "")
+        self.push_screen(OpsScreen())
+        if self.initial_op:
+            self.open_op(self.initial_op)
+        # Start the workers after the first frame, so the table shows at once.
+        self.call_after_refresh(self.pool.start)
+
+    def on_unmount(self) -> None:
+        self.pool.remove_listener(self._on_worker_event)
+        if self._owns_pool:
+            self.pool.close()
+
+    def _on_worker_event(self, event: WorkerEvent) -> None:
+        """Called on a worker's channel thread; only posts a message."""
+        self.post_message(WorkerStatusChanged(event))
+
+    def on_worker_status_changed(self, message: WorkerStatusChanged) -> None:
+        event = message.event
+        if event.status is WorkerStatus.BUSY:
+            return
+        self._statuses[event.worker] = (event.status, event.detail)
+        for screen in self.screen_stack:
+            if isinstance(screen, OpScreen):
+                screen.show_statuses()
+
+    def worker_status(self, backend: str) -> tuple[WorkerStatus, str]:
+        """The last known state of the worker that serves a backend."""
+        worker = BACKENDS[backend].worker
+        return self._statuses.get(worker, (WorkerStatus.STARTING, ""))
+
+    def open_op(self, op_id: str) -> None:
+        """Show the op's screen, creating it on first use so its inputs survive leaving it."""
+        op = get_op(op_id)
+        name = f"op:{op.id}"
+        if not self.is_screen_installed(name):
+            self.install_screen(OpScreen(op), name)
+        if isinstance(self.screen, OpScreen):
+            self.switch_screen(name)
+        else:
+            self.push_screen(name)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())

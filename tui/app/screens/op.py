@@ -1,0 +1,229 @@
+"""The op screen: input editors and params, then one result column per backend."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from tui.app.messages import ResultsArrived
+from tui.app.widgets.details import LossBreakdown, SimilarityTables
+from tui.app.widgets.input_editor import InputEditor
+from tui.app.widgets.param_field import ParamField
+from tui.app.widgets.results import AgreementStrip, ResultColumn
+from tui.core.catalog.base import DTYPES, InputError, Op, ParamError, ParamSpec
+from tui.core.compare import TOLERANCE_RULES
+from tui.core.report import Row, RunState
+from tui.core.run import RunReply, build_request
+from tui.core.workers import Superseded, WorkerFailed, WorkerStatus
+
+if TYPE_CHECKING:
+    from tui.app.app import XFrameApp
+
+DTYPE_PARAM = ParamSpec("dtype", "choice", "float32", "compute dtype of float inputs", choices=DTYPES)
+TOLERANCE_PARAM = ParamSpec("tolerance", "choice", "torch", "tolerance rule", choices=TOLERANCE_RULES)
+DETAIL_PANELS = {"cross_entropy": ("Breakdown", LossBreakdown), "cosine_similarity": ("Similarity", SimilarityTables)}
+
+
+class OpScreen(Screen[None]):
+    """Edit one op's inputs and see every framework's result side by side."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Ops"),
+        Binding("ctrl+r", "run", "Run again"),
+        Binding("ctrl+d", "reset", "Defaults"),
+        Binding("f2", "show_tab('tab-results')", "Results"),
+        Binding("f3", "show_tab('tab-details')", "Details", show=False),
+        Binding("f4", "show_tab('tab-notes')", "Notes"),
+        Binding("f1", "app.help", "Help"),
+    ]
+
+    app: XFrameApp
+
+    def __init__(self, op: Op) -> None:
+        super().__init__(name=f"op:{op.id}", classes="op-screen")
+        self.op = op
+        self.revision = 0
+        self.state: RunState | None = None
+        self.shown: dict[str, Row] = {}
+        """The row on screen for each formulation, kept while a newer run is pending."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"{self.op.title}  ·  {self.op.id}", style="bold"), id="op-title")
+        with Horizontal(id="editors"):
+            with VerticalScroll(id="inputs"):
+                for spec in self.op.inputs:
+                    yield InputEditor(spec, spec.default, id=f"input-{spec.name}")
+            with VerticalScroll(id="params"):
+                for spec in self.op.params:
+                    yield ParamField(spec, spec.default, id=f"param-{spec.name}")
+                yield ParamField(DTYPE_PARAM, DTYPE_PARAM.default, id="param-dtype")
+                yield ParamField(TOLERANCE_PARAM, TOLERANCE_PARAM.default, id="param-tolerance")
+        yield Static("", id="diagnostics")
+        yield AgreementStrip("", id="agreement")
+        with TabbedContent(id="tabs", initial="tab-results"):
+            with TabPane("Results", id="tab-results"):
+                with HorizontalScroll(id="columns"):
+                    for backend in self.op.backends():
+                        formulations = [item for item in self.op.all_formulations() if item.backend == backend]
+                        yield ResultColumn(backend, formulations)
+            if self.op.id in DETAIL_PANELS:
+                title, panel = DETAIL_PANELS[self.op.id]
+                with TabPane(title, id="tab-details"):
+                    with VerticalScroll():
+                        yield panel(id="details-panel")
+            with TabPane("Notes", id="tab-notes"):
+                with VerticalScroll():
+                    yield Static(Text(self.op.note), id="notes-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_statuses()
+        self.call_after_refresh(self.action_run)
+
+    def on_screen_resume(self) -> None:
+        self.show_statuses()
+
+    # Running
+
+    def collect(self) -> tuple[dict[str, np.ndarray | None], dict[str, Any], str] | None:
+        """The current inputs and params, or None while any of them is invalid."""
+        editors = list(self.query(InputEditor))
+        fields = list(self.query(ParamField))
+        if any(not editor.valid for editor in editors) or any(field.error for field in fields):
+            return None
+        arrays = {editor.spec.name: editor.value for editor in editors}
+        params = {field.spec.name: field.value for field in fields if field.id not in ("param-dtype", "param-tolerance")}
+        return arrays, params, self.query_one("#param-dtype", ParamField).value
+
+    @property
+    def tolerance_rule(self) -> str:
+        return self.query_one("#param-tolerance", ParamField).value
+
+    def action_run(self) -> None:
+        """Send the current inputs to every worker the op needs, as a new revision."""
+        collected = self.collect()
+        if collected is None:
+            return
+        arrays, params, dtype = collected
+        if not self._check(arrays, params, dtype):
+            return
+
+        self.revision += 1
+        request = build_request(self.op, arrays, params, dtype, self.revision)
+        self.state = RunState(self.op, request)
+        for worker in self.op.workers():
+            future = self.app.pool.submit(worker, request)
+            future.add_done_callback(partial(self._deliver, self.revision, worker))
+        self.refresh_results()
+
+    def _check(self, arrays: dict[str, np.ndarray | None], params: dict[str, Any], dtype: str) -> bool:
+        """Validate against the op, showing a problem next to the input or param at fault."""
+        for editor in self.query(InputEditor):
+            editor.show_problem(None)
+        try:
+            build_request(self.op, arrays, params, dtype)
+        except InputError as exc:
+            self.query_one(f"#input-{exc.name}", InputEditor).show_problem(exc.message)
+            return False
+        except ParamError as exc:
+            self.query_one(f"#param-{exc.name}", ParamField).show_problem(exc.message)
+            return False
+        for field in self.query(ParamField):
+            if field.error is None:
+                field.show_problem(None)
+        return True
+
+    def _deliver(self, revision: int, worker: str, future: Future[RunReply]) -> None:
+        """Called on a worker's channel thread; hands the reply to the main thread as a message."""
+        try:
+            reply, failure = future.result(), None
+        except Superseded:
+            return
+        except WorkerFailed as exc:
+            reply, failure = None, exc.message
+        self.post_message(ResultsArrived(self.op.id, revision, worker, reply, failure))
+
+    def on_results_arrived(self, message: ResultsArrived) -> None:
+        if message.revision != self.revision or self.state is None:
+            return  # a reply for older inputs never overwrites newer results
+        if message.reply is not None:
+            self.state.add_reply(message.reply)
+        else:
+            self.state.add_failure(message.worker, message.failure or "no reply")
+        self.refresh_results()
+
+    # Showing
+
+    def refresh_results(self) -> None:
+        if self.state is None:
+            return
+        rows = self.state.rows(self.tolerance_rule)
+        for row in rows:
+            if not row.pending or row.formulation.id not in self.shown:
+                self.shown[row.formulation.id] = row
+        pending_backends = {row.formulation.backend for row in rows if row.pending}
+
+        visible = list(self.shown.values())
+        for column in self.query(ResultColumn):
+            column.show_rows(visible, show_timings=self.app.show_timings)
+            column.set_class(column.backend in pending_backends, "-stale")
+        self.query_one(AgreementStrip).show_rows(rows)
+        self._show_diagnostics()
+        if self.op.id in DETAIL_PANELS:
+            self.query_one("#details-panel").show_state(self.state)
+
+    def _show_diagnostics(self) -> None:
+        diagnostics = self.state.diagnostics if self.state else []
+        box = self.query_one("#diagnostics", Static)
+        box.set_class(bool(diagnostics), "-visible")
+        box.update(Text("\n".join(f"⚠ {item}" for item in diagnostics), style="yellow"))
+
+    def show_statuses(self) -> None:
+        """Show each column's worker state, as the app last heard it."""
+        for column in self.query(ResultColumn):
+            status, detail = self.app.worker_status(column.backend)
+            column.show_status(status, detail, stale=column.has_class("-stale"))
+
+    # Events from the editors
+
+    @on(InputEditor.Changed)
+    @on(ParamField.Changed)
+    def inputs_changed(self, event: InputEditor.Changed | ParamField.Changed) -> None:
+        if isinstance(event, ParamField.Changed) and event.field.id == "param-tolerance":
+            self.refresh_results()
+            return
+        self.action_run()
+
+    # Actions
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_reset(self) -> None:
+        for editor in self.query(InputEditor):
+            editor.set_text(editor.spec.default)
+        for field in self.query(ParamField):
+            field.set_value(field.spec.default)
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.query(f"#{tab}"):
+            tabs.active = tab
+
+    @property
+    def settled(self) -> bool:
+        """Whether every worker answered the newest revision; tests wait for this."""
+        return self.state is not None and self.state.complete and all(
+            self.app.worker_status(column.backend)[0] not in (WorkerStatus.STARTING, WorkerStatus.RESTARTING)
+            for column in self.query(ResultColumn)
+        )

@@ -1,0 +1,92 @@
+"""Result columns, one per backend, and the agreement strip above them."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.app.render import VERDICT_STYLES, result_card
+from tui.core.catalog.base import BACKENDS, Formulation
+from tui.core.compare import Verdict
+from tui.core.report import Row, verdict_counts
+from tui.core.workers import WorkerStatus
+
+STATUS_TEXT = {
+    WorkerStatus.STARTING: "loading {title}…",
+    WorkerStatus.RESTARTING: "restarting {title}…",
+    WorkerStatus.BUSY: "running…",
+    WorkerStatus.READY: "ready",
+    WorkerStatus.UNAVAILABLE: "unavailable",
+    WorkerStatus.STOPPED: "stopped",
+}
+
+
+class ResultCard(Static):
+    """One formulation's result."""
+
+    def __init__(self, formulation: Formulation) -> None:
+        super().__init__(classes="result-card")
+        self.formulation = formulation
+
+    def show(self, row: Row, *, show_timings: bool) -> None:
+        self.set_class(row.pending, "-pending")
+        verdict = row.comparison.verdict if row.comparison is not None else None
+        self.set_class(verdict in (Verdict.MISMATCH, Verdict.SHAPE), "-mismatch")
+        self.set_class(row.failure is not None or (row.result is not None and row.result.error is not None), "-error")
+        self.update(result_card(row, show_timings=show_timings))
+
+
+class ResultColumn(VerticalScroll):
+    """Every formulation of one backend, under a heading with the worker's state."""
+
+    def __init__(self, backend: str, formulations: list[Formulation]) -> None:
+        super().__init__(id=f"column-{backend}", classes="result-column")
+        self.backend = backend
+        self.formulations = formulations
+        self.status_line = Static("", classes="column-status")
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(BACKENDS[self.backend].title, style="bold"), classes="column-title")
+        yield self.status_line
+        for formulation in self.formulations:
+            yield ResultCard(formulation)
+
+    def show_rows(self, rows: list[Row], *, show_timings: bool) -> None:
+        by_id = {row.formulation.id: row for row in rows}
+        for card in self.query(ResultCard):
+            row = by_id.get(card.formulation.id)
+            if row is not None:
+                card.show(row, show_timings=show_timings)
+
+    def show_status(self, status: WorkerStatus, detail: str, stale: bool) -> None:
+        """Show the worker's state; `stale` marks cards computed from older inputs."""
+        title = BACKENDS[self.backend].title
+        text = STATUS_TEXT[status].format(title=title)
+        if detail and status in (WorkerStatus.RESTARTING, WorkerStatus.UNAVAILABLE):
+            text = f"{text}: {detail}"
+        style = {"unavailable": "magenta", "restarting": "yellow"}.get(status.value, "dim")
+        self.status_line.update(Text(text, style=style))
+        self.set_class(stale, "-stale")
+
+
+class AgreementStrip(Static):
+    """One line: how many formulations agree with the reference, and how."""
+
+    def show_rows(self, rows: list[Row]) -> None:
+        counts = verdict_counts(rows)
+        pending = sum(1 for row in rows if row.pending)
+        failed = sum(1 for row in rows if row.failure is not None)
+        text = Text()
+        for verdict in Verdict:
+            if counts.get(verdict):
+                symbol, style = VERDICT_STYLES[verdict]
+                text.append(f" {symbol} {counts[verdict]} {verdict.value} ", style=f"bold {style}")
+        if failed:
+            text.append(f" ! {failed} without result ", style="bold magenta")
+        if pending:
+            text.append(f" … {pending} running ", style="dim")
+        if not text:
+            text.append(" waiting for the reference ", style="dim")
+        self.update(text)

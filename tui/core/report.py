@@ -1,0 +1,179 @@
+"""Assemble worker replies into per-formulation rows with their comparisons.
+
+Shared by the explorer and the headless CLI, so both say the same thing
+about the same run.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tui.core.catalog.base import BACKENDS, Formulation, Op
+from tui.core.compare import Comparison, Verdict, compare_outputs
+from tui.core.run import FormulationResult, RunReply, RunRequest
+from tui.core.workers import WorkerFailed, WorkerPool
+
+
+@dataclass
+class Row:
+    """One formulation's result and how it compares with the reference."""
+
+    formulation: Formulation
+    result: FormulationResult | None = None
+    comparison: Comparison | None = None
+    failure: str | None = None
+    """Why the worker gave no result: a crash, a deadline, a missing package."""
+
+    @property
+    def pending(self) -> bool:
+        return self.result is None and self.failure is None
+
+
+@dataclass
+class RunState:
+    """The replies received so far for one revision of the inputs."""
+
+    op: Op
+    request: RunRequest
+    results: dict[str, FormulationResult] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    """Failure messages by worker name."""
+    diagnostics: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    round_trips: dict[str, float] = field(default_factory=dict)
+    """Seconds from request to reply, by worker name."""
+
+    def add_reply(self, reply: RunReply) -> None:
+        for result in reply.results:
+            self.results[result.formulation] = result
+        if reply.worker == "numpy":
+            self.diagnostics = reply.diagnostics
+            self.details = reply.details
+        self.round_trips[reply.worker] = reply.round_trip
+        self.failures.pop(reply.worker, None)
+
+    def add_failure(self, worker: str, message: str) -> None:
+        self.failures[worker] = message
+
+    @property
+    def reference(self) -> FormulationResult | None:
+        return self.results.get("reference")
+
+    def rows(self, rule: str = "torch") -> list[Row]:
+        """Every formulation of the op, reference first, compared under a tolerance rule."""
+        reference = self.reference
+        reference_outputs = reference.outputs if reference is not None and reference.ok else None
+        rows = []
+        for formulation in self.op.all_formulations():
+            row = Row(formulation, self.results.get(formulation.id))
+            worker = BACKENDS[formulation.backend].worker
+            if row.result is None:
+                row.failure = self.failures.get(worker)
+            elif formulation.backend == "reference" or not row.result.ok:
+                row.comparison = None
+            elif reference is None:
+                row.comparison = None
+            else:
+                row.comparison = compare_outputs(
+                    formulation,
+                    row.result.outputs or [],
+                    row.result.dtypes[0] if row.result.dtypes else "float64",
+                    reference_outputs,
+                    rule,
+                )
+            rows.append(row)
+        return rows
+
+    @property
+    def complete(self) -> bool:
+        workers = {BACKENDS[item.backend].worker for item in self.op.all_formulations()}
+        answered = {BACKENDS[result.backend].worker for result in self.results.values()}
+        return workers <= answered | set(self.failures)
+
+
+def run_blocking(pool: WorkerPool, op: Op, request: RunRequest, timeout: float = 600.0) -> RunState:
+    """Send a request to every worker the op needs and wait for all replies."""
+    state = RunState(op, request)
+    futures: dict[str, Future[RunReply]] = {worker: pool.submit(worker, request) for worker in op.workers()}
+    for worker, future in futures.items():
+        try:
+            state.add_reply(future.result(timeout=timeout))
+        except WorkerFailed as exc:
+            state.add_failure(worker, exc.message)
+    return state
+
+
+def verdict_counts(rows: list[Row]) -> dict[Verdict, int]:
+    """How many formulations got each verdict, for the agreement strip."""
+    counts: dict[Verdict, int] = {}
+    for row in rows:
+        if row.comparison is not None:
+            counts[row.comparison.verdict] = counts.get(row.comparison.verdict, 0) + 1
+        elif row.result is not None and row.result.error is not None and row.formulation.backend != "reference":
+            counts[Verdict.ERROR] = counts.get(Verdict.ERROR, 0) + 1
+    return counts
+
+
+def json_value(value: Any) -> Any:
+    """Convert arrays and numbers to JSON, writing NaN and infinities as strings."""
+    if isinstance(value, np.ndarray):
+        return json_value(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): json_value(item) for key, item in value.items()}
+    if isinstance(value, np.generic):
+        return json_value(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value
+
+
+def row_to_json(row: Row) -> dict[str, Any]:
+    result = row.result
+    outputs = result.outputs if result is not None and result.outputs is not None else None
+    if outputs is None:
+        output = None
+    elif len(outputs) == 1:
+        output = json_value(outputs[0])
+    else:
+        output = [json_value(item) for item in outputs]
+
+    if result is not None and result.error is not None:
+        error = result.error.to_json()
+    elif row.failure is not None:
+        error = {"type": "WorkerFailed", "message": row.failure}
+    else:
+        error = None
+
+    return {
+        "backend": row.formulation.backend,
+        "formulation": row.formulation.api,
+        "id": row.formulation.id,
+        "code": row.formulation.code,
+        "output": output,
+        "shape": None if not outputs else [list(item.shape) for item in outputs] if len(outputs) > 1 else list(outputs[0].shape),
+        "dtype": None if result is None or not result.dtypes else result.dtypes[0] if len(result.dtypes) == 1 else result.dtypes,
+        "error": error,
+        "warnings": [] if result is None else result.warnings,
+        "elapsed": None if result is None else result.elapsed,
+        "comparison": None if row.comparison is None else json_value(row.comparison.to_json()),
+    }
+
+
+def state_to_json(state: RunState, rule: str = "torch") -> dict[str, Any]:
+    """The `xframe-tui run --json` document."""
+    return {
+        "op": state.op.id,
+        "dtype": state.request.dtype,
+        "params": json_value(state.request.params),
+        "inputs": {name: None if array is None else json_value(array) for name, array in state.request.inputs.items()},
+        "tolerance_rule": rule,
+        "diagnostics": state.diagnostics,
+        "results": [row_to_json(row) for row in state.rows(rule)],
+    }
