@@ -53,11 +53,16 @@ class XFrameApp(App[None]):
         deadline: float = DEFAULT_DEADLINE,
         pool: WorkerPool | None = None,
         show_timings: bool = True,
+        steady: bool = False,
     ) -> None:
         super().__init__()
         self.initial_op = initial_op
         self.show_timings = show_timings
         """Timings are hidden in snapshot tests, where they would change every run."""
+        self.cursor_blink = not steady
+        """Off in snapshot tests and screenshots, with animations, so each frame is reproducible."""
+        if steady:
+            self.animation_level = "none"
         self._owns_pool = pool is None
         self.pool = pool if pool is not None else WorkerPool(deadline=deadline)
         self._statuses: dict[str, tuple[WorkerStatus, str]] = {}

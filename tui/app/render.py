@@ -33,7 +33,8 @@ VERDICT_STYLES: dict[Verdict, tuple[str, str]] = {
 def ops_table() -> Table:
     """The ops table: Item | PyTorch | TensorFlow | Others."""
     table = Table(title="xframe-tui ops", expand=False)
-    table.add_column("Op id", style="bold")
+    # Ids are typed into `xframe-tui run`, so they are never cut short.
+    table.add_column("Op id", style="bold", no_wrap=True, min_width=max(len(op.id) for op in visible_ops()))
     table.add_column("Item")
     table.add_column("PyTorch")
     table.add_column("TensorFlow")

@@ -38,6 +38,7 @@ class OpsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        self.query_one("#ops-filter", Input).cursor_blink = self.app.cursor_blink
         table.add_columns("Item", "PyTorch", "TensorFlow", "Others")
         self.fill_table("")
         table.focus()

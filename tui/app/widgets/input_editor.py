@@ -48,6 +48,7 @@ class InputEditor(Vertical):
         return self.spec.doc or "a tensor, e.g. [[1.0, 2.0]]"
 
     def on_mount(self) -> None:
+        self.query_one(Input).cursor_blink = self.app.cursor_blink
         self._parse(self.initial_text)
 
     @property
@@ -85,8 +86,8 @@ class InputEditor(Vertical):
         except TensorSyntaxError as exc:
             self.error = str(exc)
             self.set_class(True, "-error")
-            shown = "" if self.last_valid is None else f"  (running with the last valid value, {describe_array(self.last_valid)})"
-            badge.update(Text(f"✗ {exc}{shown}", style="bold red"))
+            kept = "" if self.last_valid is None else " · results are for the last valid value"
+            badge.update(Text(f"✗ {exc}{kept}", style="bold red"))
             return
         self.error = None
         self.last_valid = array

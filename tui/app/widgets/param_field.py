@@ -48,6 +48,10 @@ class ParamField(Horizontal):
             yield Input(param_text(self.value), placeholder=placeholder, compact=True, select_on_focus=False)
         yield Label("", classes="param-error")
 
+    def on_mount(self) -> None:
+        for box in self.query(Input):
+            box.cursor_blink = self.app.cursor_blink
+
     @property
     def text(self) -> str:
         if self.spec.kind == "choice":

@@ -22,8 +22,8 @@ softmax = Op(
         ),
     ),
     table={
-        "torch": "F.softmax(x, dim) / nn.Softmax(dim)",
-        "tensorflow": "tf.nn.softmax(x, axis) / keras Softmax",
+        "torch": "F.softmax(x, dim), nn.Softmax(dim)",
+        "tensorflow": "tf.nn.softmax(x, axis), keras Softmax",
         "others": "NumPy reference",
     },
     note="""\

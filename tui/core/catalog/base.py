@@ -102,7 +102,7 @@ class ParamSpec:
         text = text.strip()
         if text in self.choices:
             return text
-        if text == "" or text.lower() == "none":
+        if text == "" or (text.lower() == "none" and self.kind != "choice"):
             if self.optional:
                 return None
             raise ParamError(self.name, "a value is required")
@@ -131,7 +131,10 @@ class ParamSpec:
             raise ParamError(self.name, f"{text!r} is not true or false")
         if self.kind == "choice" and text not in self.choices:
             allowed = ", ".join(self.choices)
-            raise ParamError(self.name, f"{text!r} is not one of: {allowed}")
+            hint = ""
+            if text.lower() in self.choices:
+                hint = f" (values are case-sensitive: {text.lower()!r})"
+            raise ParamError(self.name, f"{text!r} is not one of: {allowed}{hint}")
         return text
 
     def _check_range(self, value: Any) -> None:

@@ -29,7 +29,7 @@ cross_entropy = Op(
     variants={"per_sample": {"reduction": "none"}},
     table={
         "torch": "CrossEntropyLoss, NLLLoss(LogSoftmax)",
-        "tensorflow": "tf.nn.sparse_softmax_cross_entropy_with_logits, keras sparse_categorical_crossentropy",
+        "tensorflow": "tf.nn.sparse_softmax_cross_entropy_with_logits, keras losses",
         "others": "NumPy reference",
     },
     note="""\
@@ -99,8 +99,8 @@ def warn_probabilities(inputs, params):
     warnings = []
     if logits.size and (np.any(logits < 0) or np.any(logits > 1) or not np.allclose(logits.sum(axis=-1), 1.0)):
         warnings.append(
-            "logits are not probabilities (rows outside [0, 1] or not summing to 1): a loss called with "
-            "from_logits=False, as Keras' default is, treats them as a probability distribution anyway"
+            "logits are not probabilities, yet a loss with from_logits=False (Keras' default) "
+            "treats them as a probability distribution without an error"
         )
     if labels.size and logits.ndim == 2:
         outside = (labels < 0) | (labels >= logits.shape[-1])

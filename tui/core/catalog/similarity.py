@@ -28,7 +28,7 @@ cosine_similarity = Op(
     table={
         "torch": "F.cosine_similarity(x, y, dim=1)",
         "tensorflow": "keras.losses.cosine_similarity (negated)",
-        "others": "sklearn cosine_similarity, paired_distances",
+        "others": "sklearn cosine_similarity",
     },
     note="""\
 Three quantities share the name.
@@ -62,8 +62,9 @@ def check_shapes(inputs, params):
 def reference_cosine_similarity(x, y):
     dot = np.sum(x * y, axis=1)
     norms = np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1)
-    # A zero vector has no direction; every library here reports 0 for it.
-    return np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
+    # A zero vector has no direction; every library here reports 0 for it. The test is
+    # `!= 0`, not `> 0`, so a NaN norm divides and keeps the row NaN, as torch does.
+    return np.divide(dot, norms, out=np.zeros_like(dot), where=norms != 0)
 
 
 @cosine_similarity.details
@@ -71,8 +72,8 @@ def similarity_tables(inputs, params):
     x, y = inputs["x"], inputs["y"]
     norms_x = np.linalg.norm(x, axis=1)
     norms_y = np.linalg.norm(y, axis=1)
-    unit_x = np.divide(x, norms_x[:, None], out=np.zeros_like(x), where=norms_x[:, None] > 0)
-    unit_y = np.divide(y, norms_y[:, None], out=np.zeros_like(y), where=norms_y[:, None] > 0)
+    unit_x = np.divide(x, norms_x[:, None], out=np.zeros_like(x), where=norms_x[:, None] != 0)
+    unit_y = np.divide(y, norms_y[:, None], out=np.zeros_like(y), where=norms_y[:, None] != 0)
     matrix = unit_x @ unit_y.T
     return {
         "norms_x": norms_x,
