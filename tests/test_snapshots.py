@@ -114,3 +114,8 @@ def test_notes_tab(snap_compare, app):
 def test_help_screen(snap_compare, app):
     """You should see the help modal listing keys, the tensor language and the verdicts."""
     assert snap_compare(app, press=["f1"], terminal_size=WIDE)
+
+
+def test_command_palette_lists_ops(snap_compare, app):
+    """You should see the command palette offering to open the cosine similarity op."""
+    assert snap_compare(app, press=["ctrl+p", "c", "o", "s", "i", "n", "e"], terminal_size=WIDE)
