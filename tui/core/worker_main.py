@@ -8,15 +8,52 @@ no stray line can reach the user's terminal or corrupt a reply frame.
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import sys
 import time
 import traceback
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 # TensorFlow reads these while importing; they must be set before any import.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+HIDE_PACKAGES_VARIABLE = "XFRAME_TUI_HIDE_PACKAGES"
+"""Comma-separated top-level package names this worker must fail to import."""
+
+
+class HiddenPackageFinder(importlib.abc.MetaPathFinder):
+    """Makes imports of some top-level packages fail as if they were not installed.
+
+    Tests use it to check how the app handles a missing framework without
+    uninstalling one.
+    """
+
+    def __init__(self, packages: set[str]) -> None:
+        self.packages = packages
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname.split(".")[0] in self.packages:
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r} ({HIDE_PACKAGES_VARIABLE} hides it)", name=fullname
+            )
+        return None
+
+
+def hide_packages(names: str) -> None:
+    """Install a HiddenPackageFinder ahead of every other finder for these packages."""
+    packages = {name.strip() for name in names.split(",") if name.strip()}
+    if packages:
+        sys.meta_path.insert(0, HiddenPackageFinder(packages))
+
+
+hide_packages(os.environ.get(HIDE_PACKAGES_VARIABLE, ""))
 
 
 def _take_protocol_streams() -> tuple[object, object]:
