@@ -260,7 +260,9 @@ class WorkerChannel(threading.Thread):
         except WorkerFailed as exc:
             future.set_exception(exc)
             self.process.stop()
-            self._start_process(WorkerStatus.RESTARTING, detail=exc.message)
+            # close() kills a busy worker, which lands here; a closing pool must not restart it.
+            if not self._closing:
+                self._start_process(WorkerStatus.RESTARTING, detail=exc.message)
             return
 
         if message.get("type") == "failure":
