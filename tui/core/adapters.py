@@ -24,7 +24,8 @@ class DtypeNotSupported(Exception):
 
 def round_to_bfloat16(values: np.ndarray) -> np.ndarray:
     """Round float values to the nearest bfloat16 (ties to even), returned as float32."""
-    as_float32 = np.ascontiguousarray(values, dtype=np.float32)
+    # np.asarray keeps a 0-d input 0-d, where np.ascontiguousarray would make it 1-d.
+    as_float32 = np.asarray(values, dtype=np.float32, order="C")
     bits = as_float32.view(np.uint32).astype(np.uint64)
     rounding_bias = 0x7FFF + ((bits >> 16) & 1)
     rounded = ((bits + rounding_bias) & 0xFFFF0000).astype(np.uint32).view(np.float32)
@@ -107,7 +108,9 @@ class TorchAdapter(Adapter):
         torch.softmax(torch.ones(2, 2), dim=-1)
 
     def convert_input(self, array: np.ndarray, kind: InputKind, dtype: str) -> Any:
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        # torch.from_numpy rejects negative strides; np.require copies only such arrays
+        # and, unlike np.ascontiguousarray, keeps a 0-d array 0-d.
+        tensor = torch.from_numpy(np.require(array, requirements="C"))
         if kind == "float":
             return tensor.to(getattr(torch, dtype))
         return tensor
