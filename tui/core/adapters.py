@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tui.core.catalog.base import InputKind
-from tui.core.lazy import tf, torch
+from tui.core.lazy import keras, tf, torch
 
 FLOAT_BITS = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 
@@ -49,6 +49,9 @@ class Adapter:
     def warm_up(self) -> None:
         """Import the framework and run something tiny, so the first real run is fast."""
         np.ones(2).sum()
+
+    def restore_defaults(self) -> None:
+        """Undo process-wide settings a formulation may have changed; NumPy has none."""
 
     def versions(self) -> dict[str, str]:
         """Installed versions of the packages this backend uses."""
@@ -128,10 +131,21 @@ class TorchAdapter(Adapter):
 class TensorflowAdapter(Adapter):
     backend = "tensorflow"
     packages = ("tensorflow-cpu", "keras")
+    keras_epsilon: float | None = None
+    """keras.config.epsilon() as it was before any formulation ran."""
 
     def warm_up(self) -> None:
         tf.nn.softmax(tf.ones((2, 2)))
-        import keras  # noqa: F401
+        self.keras_epsilon = keras.config.epsilon()
+
+    def restore_defaults(self) -> None:
+        """Reset keras.config.epsilon to its value from before any formulation ran.
+
+        Formulations call keras.config.set_epsilon, and Keras losses and
+        normalisations read that setting on every later call.
+        """
+        if self.keras_epsilon is not None:
+            keras.config.set_epsilon(self.keras_epsilon)
 
     def versions(self) -> dict[str, str]:
         found = super().versions()

@@ -76,6 +76,8 @@ def run_formulation(
         except Exception as exc:  # a framework's exception is a result to show
             result.elapsed = time.perf_counter() - started
             result.error = RunError(type(exc).__name__, str(exc))
+        finally:
+            adapter.restore_defaults()
     result.warnings = messages
     return result
 
