@@ -107,12 +107,18 @@ class Comparison:
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Cosine similarity of two flattened arrays; 1.0 when both are all zeros, None when one is."""
+    """Cosine similarity of the finite elements of two flattened arrays.
+
+    Returns 1.0 when both are all zeros, and None when only one is or when no
+    position is finite in both.
+    """
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
     if x.shape != y.shape or x.size == 0:
         return None
     finite = np.isfinite(x) & np.isfinite(y)
+    if not np.any(finite):
+        return None
     x, y = x[finite], y[finite]
     norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
     if norm_x == 0 and norm_y == 0:
