@@ -137,8 +137,9 @@ def build_request(
 
     parsed_params = {}
     for spec in op.params:
-        value = params.get(spec.name, spec.default)
-        parsed_params[spec.name] = spec.parse(value) if isinstance(value, str) else value
+        # Values that are already numbers are parsed too, so every caller gets the
+        # range and choice checks; parse() accepts its own output unchanged.
+        parsed_params[spec.name] = spec.parse(params.get(spec.name, spec.default))
     unknown = set(params) - {spec.name for spec in op.params}
     if unknown:
         raise ParamError(sorted(unknown)[0], f"{op.id} has no such param")
