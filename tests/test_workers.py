@@ -123,6 +123,16 @@ def test_output_too_large(run_op):
     np.testing.assert_array_equal(run.output("reference"), [1.0])
 
 
+def test_numpy_backend_rejects_bfloat16(run_op):
+    run = run_op("test_huge_output", {"x": [1.0]}, dtype="bfloat16")
+
+    error = run["numpy:huge_output"].error
+    assert error is not None
+    assert error.type == "NotSupported"
+    assert error.message == "NumPy has no bfloat16 dtype"
+    np.testing.assert_array_equal(run.output("reference"), [1.0])
+
+
 def test_hidden_packages_make_workers_unavailable():
     events: list[WorkerEvent] = []
     pool = WorkerPool(
