@@ -71,7 +71,12 @@ class OpRun(Mapping[str, FormulationResult]):
         reference = self["reference"]
         reference_outputs = reference.outputs if reference.ok else None
         return compare_outputs(
-            self.formulation(formulation_id), result.outputs, result.dtypes[0], reference_outputs, rule
+            self.formulation(formulation_id),
+            result.outputs,
+            result.dtypes[0],
+            reference_outputs,
+            rule,
+            self.request.inputs,
         )
 
 

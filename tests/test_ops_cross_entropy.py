@@ -135,13 +135,15 @@ def test_epsilon_sets_keras_clip_bound(run_op):
     np.testing.assert_allclose(run.output(clamped), [0.4184630985154637], rtol=1e-12)
 
 
-def test_keras_recovers_logits_from_softmax_output(run_op):
+def test_keras_probabilities_clipped_by_epsilon(run_op):
     run = run_op("cross_entropy", ONE_ROW, {"epsilon": 0.1}, dtype="float64")
 
-    # keras.ops.softmax tags its output with the logits (`_keras_logits`) and the loss
-    # uses them, so epsilon never clips these probabilities.
+    # softmax([2, 1, 0.1]) = [0.659, 0.242, 0.0986]; clipped to [0.1, 0.9] the last
+    # becomes 0.1, the sum 1.0014, and -log(0.659 / 1.0014) = 0.418463.
     probabilities = "tensorflow:keras_sparse_categorical_crossentropy_probabilities"
-    np.testing.assert_allclose(run.output(probabilities), [ONE_ROW_LOSS], rtol=1e-12)
+    clamped = "torch:torch_cross_entropy_of_clamped_log_probabilities"
+    np.testing.assert_allclose(run.output(probabilities), [0.4184630985154636], rtol=1e-9)
+    np.testing.assert_allclose(run.output(clamped), [0.4184630985154636], rtol=1e-9)
 
 
 def test_nan_inf_and_huge_logits(run_op):
@@ -151,7 +153,7 @@ def test_nan_inf_and_huge_logits(run_op):
     # Row 2: logsumexp is 1e4 to float precision, so the loss is 1e4 - 0.
     # Row 3: exp(-inf) is 0, so the loss is log(1 + e^-1).
     expected = [np.nan, np.nan, 1e4, 0.31326168751822286]
-    stable = [name for name in LOGITS_FORMULATIONS if "clamped" not in name]
+    stable = [name for name in LOGITS_FORMULATIONS if "clamped" not in name and "probabilities" not in name]
     for formulation in stable:
         np.testing.assert_allclose(run.output(formulation), expected, rtol=1e-6, err_msg=formulation)
         assert run.compare(formulation).verdict is Verdict.MATCH, formulation
@@ -164,8 +166,11 @@ def test_huge_logits_clamped_formulations(run_op):
     # -log(1e-7 / (1 + 1e-7)) = 16.118.
     clamped = "torch:torch_cross_entropy_of_clamped_log_probabilities"
     np.testing.assert_allclose(run.output(clamped), [16.118095750958314], rtol=1e-6)
+    probabilities = "tensorflow:keras_sparse_categorical_crossentropy_probabilities"
     np.testing.assert_allclose(run.output(KERAS_DEFAULT), [16.118095750958314], rtol=1e-6)
+    np.testing.assert_allclose(run.output(probabilities), [16.118095750958314], rtol=1e-6)
     assert run.compare(clamped).verdict is Verdict.MISMATCH
+    assert run.compare(probabilities).verdict is Verdict.MISMATCH
 
 
 @pytest.mark.parametrize(("reduction", "expected_shape"), [("none", (0,)), ("sum", ())])

@@ -58,8 +58,8 @@ class Verdict(str, Enum):
 class Comparison:
     """How one output compares with the reference.
 
-    `max_rel_diff` divides by ``max(|reference|, atol)``, so elements where the
-    reference is zero stay finite and are judged by the absolute tolerance.
+    `max_rel_diff` divides by ``max(|reference|, atol)`` (by ``max(|reference|, 1)``
+    under an exact rule), so elements where the reference is zero stay finite.
     NaN positions are compared as positions: NaN where the reference has NaN
     agrees, NaN anywhere else counts as out of tolerance.
     """
@@ -150,7 +150,9 @@ def compare_arrays(actual: np.ndarray, expected: np.ndarray, tolerance: Toleranc
         same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
         diff = np.where(same_special, 0.0, np.abs(a - b))
         diff = np.where(np.isnan(diff), np.inf, diff)
-        rel = diff / np.maximum(np.abs(np.nan_to_num(b, nan=0.0)), max(tolerance.atol, np.finfo(np.float64).tiny))
+        # An exact rule has no atol to fall back on where the reference is 0, so 1 stands in.
+        floor = tolerance.atol if tolerance.atol > 0 else 1.0
+        rel = diff / np.maximum(np.abs(np.nan_to_num(b, nan=0.0)), floor)
         out_of_tolerance = diff > tolerance.atol + tolerance.rtol * np.abs(np.nan_to_num(b, nan=0.0))
 
     comparison.max_abs_diff = float(diff.max())
@@ -172,8 +174,11 @@ def compare_outputs(
     output_dtype: str,
     reference: list[np.ndarray] | None,
     rule: str = "torch",
+    inputs: dict[str, np.ndarray | None] | None = None,
 ) -> Comparison:
     """Compare a formulation's outputs with the reference's, applying its view and convention.
+
+    `inputs` are the request's inputs, for conventions whose rule depends on them.
 
     The raw outputs are compared first; only when they disagree is the
     declared convention applied, so a formulation that happens to match the
@@ -188,7 +193,7 @@ def compare_outputs(
     if plain.verdict is Verdict.MATCH or formulation.convention is None:
         return plain
 
-    mapped = [formulation.convention.to_reference(output) for output in viewed]
+    mapped = [formulation.convention.apply(output, inputs) for output in viewed]
     converted = _compare_all(mapped, reference, tolerance)
     if converted.verdict is Verdict.MATCH:
         converted.verdict = Verdict.CONVENTION

@@ -85,6 +85,7 @@ class RunState:
                     row.result.dtypes[0] if row.result.dtypes else "float64",
                     reference_outputs,
                     rule,
+                    self.request.inputs,
                 )
             rows.append(row)
         return rows

@@ -34,8 +34,9 @@ and, when it is left out, falls back to a deprecated rule: dim 0 for 0-, 1- and 
 dim 1 otherwise. For a (batch, seq, classes) input that normalises over the batch, and torch \
 only says so with a UserWarning. Leave `dim` empty to see it.
 
-Half precision: float16 and bfloat16 softmax runs in the input dtype on every backend, so \
-expect differences near the dtype's tolerance.""",
+Half precision: torch and tf.nn.softmax compute float16 and bfloat16 in the input dtype, so \
+expect differences near that dtype's tolerance. The Keras Softmax layer computes in float32 \
+whatever the input dtype, its default dtype policy.""",
 )
 
 

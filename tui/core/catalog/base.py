@@ -154,11 +154,20 @@ class Convention:
 
     `to_reference` maps the formulation's output onto the reference's
     convention; when the mapped output matches, the verdict reads
-    "differs by convention: <reason>" instead of "mismatch".
+    "differs by convention: <reason>" instead of "mismatch". With
+    `uses_inputs`, it is called as ``to_reference(output, inputs)`` with the
+    request's inputs, for rules that depend on them (a zero vector, say).
     """
 
     reason: str
-    to_reference: Callable[[np.ndarray], np.ndarray]
+    to_reference: Callable[..., np.ndarray]
+    uses_inputs: bool = False
+
+    def apply(self, output: np.ndarray, inputs: dict[str, np.ndarray | None] | None) -> np.ndarray:
+        """Map one output onto the reference's convention."""
+        if self.uses_inputs:
+            return self.to_reference(output, inputs or {})
+        return self.to_reference(output)
 
 
 @dataclass(frozen=True)

@@ -149,10 +149,12 @@ def keras_sparse_categorical_crossentropy_logits(logits, labels, reduction):
     return losses
 
 
-@cross_entropy.formulation("tensorflow", "keras.losses.sparse_categorical_crossentropy on softmax(logits)")
+@cross_entropy.formulation("tensorflow", "keras.losses.sparse_categorical_crossentropy on tf.nn.softmax(logits)")
 def keras_sparse_categorical_crossentropy_probabilities(logits, labels, reduction, epsilon):
     keras.config.set_epsilon(epsilon)
-    probabilities = keras.ops.softmax(logits, axis=-1)
+    # tf.nn.softmax, not keras.ops.softmax: Keras tags the latter's output with
+    # its logits and the loss would quietly use those, skipping the clip.
+    probabilities = tf.nn.softmax(logits, axis=-1)
     losses = keras.losses.sparse_categorical_crossentropy(labels, probabilities, from_logits=False)
     if reduction == "mean":
         return keras.ops.mean(losses)

@@ -43,9 +43,12 @@ paired_distances(metric="cosine") (paired).
 Loss: keras.losses.cosine_similarity returns minus the similarity, so that minimising it \
 aligns the vectors. Its arguments are (y_true, y_pred), like every Keras loss.
 
-A zero vector has no direction. torch divides by max(|x| |y|, eps) and Keras normalises with \
-an epsilon, so both give 0; scikit-learn leaves zero rows at zero, so the similarity is 0 \
-and the distance is 1. The reference follows them with 0.""",
+A zero vector has no direction, and each library has its own rule. torch divides by \
+max(|x| |y|, eps) and Keras normalises with an epsilon, so both give a similarity of 0. \
+scikit-learn leaves zero rows at zero: cosine_similarity gives 0 and cosine_distances 1, \
+but paired_distances computes 0.5 |x/|x| - y/|y|| squared and gives 0.5. The reference \
+uses a similarity of 0. Vectors that are tiny but not zero hit the same epsilons: torch, \
+Keras and scikit-learn report about 0 where the exact similarity may be 1.""",
 )
 
 
@@ -67,6 +70,18 @@ def reference_cosine_similarity(x, y):
     return np.divide(dot, norms, out=np.zeros_like(dot), where=norms != 0)
 
 
+@cosine_similarity.diagnose
+def warn_zero_vectors(inputs, params):
+    rows = np.flatnonzero(zero_rows(inputs))
+    if rows.size == 0:
+        return []
+    listed = ", ".join(str(row) for row in rows[:10])
+    return [
+        f"zero vector in row {listed}: similarity 0 in torch, Keras and sklearn cosine_similarity; "
+        "distance 1 in sklearn cosine_distances but 0.5 in paired_distances"
+    ]
+
+
 @cosine_similarity.details
 def similarity_tables(inputs, params):
     x, y = inputs["x"], inputs["y"]
@@ -75,18 +90,36 @@ def similarity_tables(inputs, params):
     unit_x = np.divide(x, norms_x[:, None], out=np.zeros_like(x), where=norms_x[:, None] != 0)
     unit_y = np.divide(y, norms_y[:, None], out=np.zeros_like(y), where=norms_y[:, None] != 0)
     matrix = unit_x @ unit_y.T
+    zero = (norms_x == 0) | (norms_y == 0)
     return {
         "norms_x": norms_x,
         "norms_y": norms_y,
         "matrix": matrix,
         "paired": np.diagonal(matrix).copy(),
         "paired_distance": 1.0 - np.diagonal(matrix),
+        "sklearn_paired_distance": np.where(zero, 0.5, 1.0 - np.diagonal(matrix)),
     }
 
 
 DIAGONAL = View("matrix of every x row against every y row; its diagonal is compared", np.diagonal)
 NEGATED = Convention("the Keras loss is minus the similarity", np.negative)
-DISTANCE = Convention("cosine distance is 1 - similarity", lambda distance: 1.0 - distance)
+def zero_rows(inputs: dict[str, np.ndarray | None]) -> np.ndarray:
+    """Rows where x or y is a zero vector, which has no direction."""
+    return (np.linalg.norm(inputs["x"], axis=1) == 0) | (np.linalg.norm(inputs["y"], axis=1) == 0)
+
+
+def paired_distance_to_similarity(distance: np.ndarray, inputs: dict[str, np.ndarray | None]) -> np.ndarray:
+    """1 - distance, except that sklearn's 0.5 for a zero vector stands for the reference's 0."""
+    similarity = 1.0 - np.asarray(distance, dtype=np.float64)
+    rule_applies = zero_rows(inputs) & np.isclose(distance, 0.5)
+    return np.where(rule_applies, 0.0, similarity)
+
+
+DISTANCE = Convention(
+    "cosine distance is 1 - similarity; paired_distances gives 0.5 for a zero vector",
+    paired_distance_to_similarity,
+    uses_inputs=True,
+)
 
 
 @cosine_similarity.formulation("torch", "torch.nn.functional.cosine_similarity")
