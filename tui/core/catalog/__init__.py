@@ -6,10 +6,18 @@ import os
 
 from tui.core.catalog.activations import softmax
 from tui.core.catalog.base import BACKENDS, WORKERS, Op
+from tui.core.catalog.einsum import einsum
+from tui.core.catalog.functions import clip, one_hot
+from tui.core.catalog.linear import linear
 from tui.core.catalog.losses import cross_entropy
+from tui.core.catalog.metrics import accuracy
+from tui.core.catalog.selection import where
 from tui.core.catalog.similarity import cosine_similarity
 
-OPS: dict[str, Op] = {op.id: op for op in (softmax, cross_entropy, cosine_similarity)}
+OPS: dict[str, Op] = {
+    op.id: op
+    for op in (softmax, cross_entropy, cosine_similarity, clip, one_hot, linear, einsum, where, accuracy)
+}
 
 if os.environ.get("XFRAME_TUI_TEST_OPS") == "1":
     from tui.core.catalog import testing
