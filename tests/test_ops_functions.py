@@ -438,6 +438,15 @@ def test_einsum_nan_inf_and_empty(run_op):
         np.testing.assert_array_equal(empty.output(formulation), 0.0, err_msg=formulation)
 
 
+def test_einsum_float32_overflow(run_op):
+    run = run_op("einsum", {"a": [1e20, 1e20], "b": [1e20, 1e20]}, {"equation": "i,i->"})
+
+    np.testing.assert_allclose(run.output("reference"), 2e40, rtol=1e-6)
+    for formulation in EINSUM_FORMULATIONS[1:]:
+        assert np.isinf(run.output(formulation)), formulation
+        assert run.compare(formulation).verdict is Verdict.MISMATCH, formulation
+
+
 @pytest.mark.parametrize(
     ("equation", "shapes"),
     [
@@ -566,6 +575,16 @@ def test_where_select_broadcasts_and_keeps_nan(run_op):
         np.testing.assert_array_equal(run.output(formulation), [[np.nan, 0.0], [-1.0, np.inf]], err_msg=formulation)
         assert run.compare(formulation).verdict is Verdict.MATCH, formulation
     assert diagnostics_mention(run, "are broadcast to (2, 2)")
+
+
+def test_where_select_huge_values(run_op):
+    # 1e39 is beyond float32's max (about 3.4e38), so it is inf before where runs, in the reference too.
+    inputs = {"condition": [True, False], "x": [3e38, 0.0], "y": [0.0, 1e39]}
+    run = run_op("where", inputs)
+
+    for formulation in SELECT_FORMULATIONS:
+        np.testing.assert_allclose(run.output(formulation), [3e38, np.inf], rtol=1e-6, err_msg=formulation)
+        assert run.compare(formulation).verdict is Verdict.MATCH, formulation
 
 
 def test_where_rejects_half_select_form():
