@@ -542,10 +542,6 @@ def test_where_tuple_convention_1d(run_op):
         assert "per-axis index arrays" in comparison.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Convention maps one output at a time; joining 2 per-axis arrays into rows needs a list-level mapping",
-)
 def test_where_tuple_convention_2d(run_op):
     run = run_op("where", {"condition": DIAGONAL})
 

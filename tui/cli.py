@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tui.core.catalog.base import DTYPES
 from tui.core.compare import TOLERANCE_RULES
@@ -20,13 +21,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--op", help="open the explorer on this op")
     parser.add_argument("--deadline", type=float, default=10.0, help="seconds a framework may take per run (default 10)")
+    parser.add_argument(
+        "--session",
+        type=Path,
+        metavar="FILE",
+        help="load typed inputs from FILE and save them there (default: the user state directory)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("list", help="print the ops table")
 
     run = commands.add_parser("run", help="run one op on every framework and print the comparison")
     run.add_argument("op", help="op id, as printed by `xframe-tui list`")
-    run.add_argument("--input", "-i", action="append", default=[], metavar="NAME=EXPR", help="an input in the tensor language")
+    run.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="NAME=EXPR",
+        help="an input in the tensor language; NAME= with nothing after it leaves an optional input out",
+    )
     run.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE", help="a param value")
     run.add_argument("--dtype", choices=DTYPES, default="float32", help="compute dtype of float inputs (default float32)")
     run.add_argument("--tolerance", choices=TOLERANCE_RULES, default="torch", help="tolerance rule (default torch: assert_close's defaults)")
@@ -56,8 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def open_explorer(args: argparse.Namespace) -> int:
     from tui.app.app import XFrameApp
+    from tui.core.catalog import UnknownOpError, get_op
+    from tui.core.state import default_state_path
 
-    XFrameApp(initial_op=args.op, deadline=args.deadline).run()
+    if args.op is not None:
+        try:
+            get_op(args.op)
+        except UnknownOpError as exc:
+            return fail(str(exc))
+    state_path = args.session if args.session is not None else default_state_path()
+    XFrameApp(initial_op=args.op, deadline=args.deadline, state_path=state_path).run()
     return 0
 
 
@@ -94,7 +116,8 @@ def run_op(args: argparse.Namespace) -> int:
     except UnknownOpError as exc:
         return fail(str(exc))
 
-    texts = {spec.name: spec.default for spec in op.inputs if not spec.optional}
+    # Optional inputs start at their defaults, as in the explorer; `-i NAME=` leaves one out.
+    texts = {spec.name: spec.default for spec in op.inputs}
     params: dict[str, str] = {}
     try:
         for item in args.input:
@@ -108,6 +131,9 @@ def run_op(args: argparse.Namespace) -> int:
 
     arrays = {}
     for name, text in texts.items():
+        if not text.strip():
+            arrays[name] = None
+            continue
         try:
             arrays[name] = parse_tensor(text)
         except TensorSyntaxError as exc:

@@ -193,7 +193,7 @@ def compare_outputs(
     if plain.verdict is Verdict.MATCH or formulation.convention is None:
         return plain
 
-    mapped = [formulation.convention.apply(output, inputs) for output in viewed]
+    mapped = formulation.convention.apply(viewed, inputs)
     converted = _compare_all(mapped, reference, tolerance)
     if converted.verdict is Verdict.MATCH:
         converted.verdict = Verdict.CONVENTION

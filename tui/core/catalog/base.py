@@ -160,14 +160,20 @@ class Convention:
     """
 
     reason: str
-    to_reference: Callable[..., np.ndarray]
+    to_reference: Callable[..., Any]
     uses_inputs: bool = False
+    whole: bool = False
+    """With `whole`, `to_reference` maps the list of all outputs at once, as when
+    per-axis index arrays are stacked into the reference's single array."""
 
-    def apply(self, output: np.ndarray, inputs: dict[str, np.ndarray | None] | None) -> np.ndarray:
-        """Map one output onto the reference's convention."""
-        if self.uses_inputs:
-            return self.to_reference(output, inputs or {})
-        return self.to_reference(output)
+    def apply(
+        self, outputs: list[np.ndarray], inputs: dict[str, np.ndarray | None] | None
+    ) -> list[np.ndarray]:
+        """Map a formulation's outputs onto the reference's convention."""
+        extra = (inputs or {},) if self.uses_inputs else ()
+        if self.whole:
+            return list(self.to_reference(outputs, *extra))
+        return [self.to_reference(output, *extra) for output in outputs]
 
 
 @dataclass(frozen=True)

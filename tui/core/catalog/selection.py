@@ -146,7 +146,8 @@ def reference_where(condition, x, y):
 # does not offer: those read as "N outputs vs 1 in the reference".
 PER_AXIS = Convention(
     "a tuple of per-axis index arrays; stacked as columns they are the reference's coordinate rows",
-    lambda indices: indices[:, np.newaxis],
+    lambda per_axis: [np.stack(per_axis, axis=-1)],
+    whole=True,
 )
 
 
