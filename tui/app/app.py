@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
+from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.timer import Timer
 
 from tui.app.messages import WorkerStatusChanged
 from tui.app.screens.help import HelpScreen
@@ -14,7 +17,11 @@ from tui.app.screens.op import OpScreen
 from tui.app.screens.ops import OpsScreen
 from tui.core.catalog import get_op, visible_ops
 from tui.core.catalog.base import BACKENDS
+from tui.core.state import OpEdits, SessionStore, atomic_write
 from tui.core.workers import DEFAULT_DEADLINE, WorkerEvent, WorkerPool, WorkerStatus
+
+SAVE_DELAY = 0.5
+"""Seconds after the last keystroke before typed inputs are written to disk."""
 
 
 class OpCommands(Provider):
@@ -54,7 +61,18 @@ class XFrameApp(App[None]):
         pool: WorkerPool | None = None,
         show_timings: bool = True,
         steady: bool = False,
+        state_path: Path | None = None,
     ) -> None:
+        """Create the app.
+
+        Args:
+            initial_op: open this op's screen over the ops table.
+            deadline: seconds a framework may take per run.
+            pool: a started or unstarted pool to share; by default the app owns one.
+            show_timings: show each result's time; off for snapshots.
+            steady: no cursor blink and no animations, for snapshots.
+            state_path: where typed inputs are saved and restored; None saves nothing.
+        """
         super().__init__()
         self.initial_op = initial_op
         self.show_timings = show_timings
@@ -66,18 +84,23 @@ class XFrameApp(App[None]):
         self._owns_pool = pool is None
         self.pool = pool if pool is not None else WorkerPool(deadline=deadline)
         self._statuses: dict[str, tuple[WorkerStatus, str]] = {}
+        self.store = SessionStore.open(state_path) if state_path is not None else None
+        self._save_timer: Timer | None = None
 
     def on_mount(self) -> None:
         self.pool.add_listener(self._on_worker_event)
         for name, channel in self.pool.channels.items():
             self._statuses[name] = (channel.status, "")
         self.push_screen(OpsScreen())
+        if self.store is not None and self.store.problem:
+            self.notify(self.store.problem, title="Saved inputs not restored", severity="warning", timeout=15)
         if self.initial_op:
             self.open_op(self.initial_op)
         # Start the workers after the first frame, so the table shows at once.
         self.call_after_refresh(self.pool.start)
 
     def on_unmount(self) -> None:
+        self.save_edits()
         self.pool.remove_listener(self._on_worker_event)
         if self._owns_pool:
             self.pool.close()
@@ -105,11 +128,45 @@ class XFrameApp(App[None]):
         op = get_op(op_id)
         name = f"op:{op.id}"
         if not self.is_screen_installed(name):
-            self.install_screen(OpScreen(op), name)
+            saved = self.store.edits.get(op.id) if self.store is not None else None
+            self.install_screen(OpScreen(op, saved), name)
         if isinstance(self.screen, OpScreen):
             self.switch_screen(name)
         else:
             self.push_screen(name)
+
+    def remember_edits(self, op_id: str, edits: OpEdits) -> None:
+        """Keep an op's typed texts and save them shortly after typing pauses."""
+        if self.store is None:
+            return
+        self.store.edits[op_id] = edits
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self._save_in_thread)
+
+    def _save_in_thread(self) -> None:
+        document = self.store.to_json() if self.store is not None else None
+        if document is not None:
+            self.run_worker(partial(self._write, document), thread=True, group="save", exclusive=True)
+
+    def _write(self, document: dict) -> None:
+        """Runs on a thread: file writes never block the keyboard."""
+        assert self.store is not None
+        try:
+            atomic_write(self.store.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"could not save inputs to {self.store.path}: {exc}", severity="error")
+
+    def save_edits(self) -> None:
+        """Save now, on the calling thread; used when the app exits."""
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        if self.store is None:
+            return
+        try:
+            self.store.save()
+        except OSError:
+            pass  # NOTE: the app is closing, so there is no screen left to report this on.
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -24,6 +24,7 @@ from tui.core.catalog.base import DTYPES, InputError, Op, ParamError, ParamSpec
 from tui.core.compare import TOLERANCE_RULES
 from tui.core.report import Row, RunState
 from tui.core.run import RunReply, build_request
+from tui.core.state import OpEdits
 from tui.core.workers import Superseded, WorkerFailed, WorkerStatus
 
 if TYPE_CHECKING:
@@ -49,9 +50,11 @@ class OpScreen(Screen[None]):
 
     app: XFrameApp
 
-    def __init__(self, op: Op) -> None:
+    def __init__(self, op: Op, saved: OpEdits | None = None) -> None:
+        """Create the screen; `saved` holds texts typed in an earlier session."""
         super().__init__(name=f"op:{op.id}", classes="op-screen")
         self.op = op
+        self.saved = saved or OpEdits()
         self.revision = 0
         self.state: RunState | None = None
         self.shown: dict[str, Row] = {}
@@ -62,12 +65,12 @@ class OpScreen(Screen[None]):
         with Horizontal(id="editors"):
             with VerticalScroll(id="inputs"):
                 for spec in self.op.inputs:
-                    yield InputEditor(spec, spec.default, id=f"input-{spec.name}")
+                    yield InputEditor(spec, self.saved.inputs.get(spec.name, spec.default), id=f"input-{spec.name}")
             with VerticalScroll(id="params"):
                 for spec in self.op.params:
-                    yield ParamField(spec, spec.default, id=f"param-{spec.name}")
-                yield ParamField(DTYPE_PARAM, DTYPE_PARAM.default, id="param-dtype")
-                yield ParamField(TOLERANCE_PARAM, TOLERANCE_PARAM.default, id="param-tolerance")
+                    yield ParamField(spec, self.saved.params.get(spec.name), id=f"param-{spec.name}")
+                yield ParamField(DTYPE_PARAM, self.saved.dtype, id="param-dtype")
+                yield ParamField(TOLERANCE_PARAM, id="param-tolerance")
         yield Static("", id="diagnostics")
         yield AgreementStrip("", id="agreement")
         with TabbedContent(id="tabs", initial="tab-results"):
@@ -202,7 +205,17 @@ class OpScreen(Screen[None]):
         if isinstance(event, ParamField.Changed) and event.field.id == "param-tolerance":
             self.refresh_results()
             return
+        self.app.remember_edits(self.op.id, self.edits())
         self.action_run()
+
+    def edits(self) -> OpEdits:
+        """The texts on screen, exactly as typed, invalid ones included."""
+        fields = [field for field in self.query(ParamField) if field.id not in ("param-dtype", "param-tolerance")]
+        return OpEdits(
+            inputs={editor.spec.name: editor.text for editor in self.query(InputEditor)},
+            params={field.spec.name: field.text for field in fields},
+            dtype=self.query_one("#param-dtype", ParamField).text,
+        )
 
     # Actions
 
@@ -210,10 +223,12 @@ class OpScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_reset(self) -> None:
+        """Put every input and param back to the op's defaults."""
         for editor in self.query(InputEditor):
             editor.set_text(editor.spec.default)
         for field in self.query(ParamField):
             field.set_value(field.spec.default)
+        self.notify(f"{self.op.id}: inputs and params reset to their defaults", timeout=3)
 
     def action_show_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)

@@ -34,6 +34,7 @@ class InputEditor(Vertical):
         self.initial_text = text
         self.last_valid: np.ndarray | None = None
         self.error: str | None = None
+        self._parsed_text: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="input-heading"):
@@ -70,10 +71,13 @@ class InputEditor(Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value == self._parsed_text:
+            return  # the Input reports its first value on mount too
         self._parse(event.value)
         self.post_message(self.Changed(self, self.last_valid if self.valid else None))
 
     def _parse(self, text: str) -> None:
+        self._parsed_text = text
         badge = self.query_one(".input-badge", Static)
         if self.spec.optional and not text.strip():
             self.error = None

@@ -22,7 +22,7 @@ class ParamField(Horizontal):
     """Edits one param; `value` holds the last valid value."""
 
     class Changed(Message):
-        """Posted when the param's value changed to a valid one."""
+        """Posted when the param's text changed; check `error` before using `value`."""
 
         def __init__(self, field: ParamField) -> None:
             super().__init__()
@@ -32,25 +32,37 @@ class ParamField(Horizontal):
         def control(self) -> ParamField:
             return self.field
 
-    def __init__(self, spec: ParamSpec, value: Any, *, id: str | None = None) -> None:
+    def __init__(self, spec: ParamSpec, text: str | None = None, *, id: str | None = None) -> None:
+        """Create the field showing `text`, a saved entry, or the default when it is None."""
         super().__init__(id=id, classes="param-field")
         self.spec = spec
-        self.value = value
+        self.initial_text = param_text(spec.default) if text is None else text
+        self.value: Any = spec.default
+        """The last valid value; `error` is set while the text is invalid."""
         self.error: str | None = None
+        try:
+            self.value = spec.parse(self.initial_text)
+        except ParamError as exc:
+            self.error = exc.message
+        if spec.kind == "choice" and self.error is not None:
+            # A choice list cannot show an invalid entry, so it falls back to the default.
+            self.initial_text, self.error = param_text(spec.default), None
+        self._accepted_text = self.initial_text
 
     def compose(self) -> ComposeResult:
         yield Label(Text(self.spec.name), classes="param-name")
         if self.spec.kind == "choice":
             options = [(choice, choice) for choice in self.spec.choices]
-            yield Select(options, value=self.value, allow_blank=False, compact=True)
+            yield Select(options, value=self.initial_text, allow_blank=False, compact=True)
         else:
             placeholder = "empty: not passed" if self.spec.optional else ""
-            yield Input(param_text(self.value), placeholder=placeholder, compact=True, select_on_focus=False)
+            yield Input(self.initial_text, placeholder=placeholder, compact=True, select_on_focus=False)
         yield Label("", classes="param-error")
 
     def on_mount(self) -> None:
         for box in self.query(Input):
             box.cursor_blink = self.app.cursor_blink
+        self.show_problem(self.error)
 
     @property
     def text(self) -> str:
@@ -73,13 +85,16 @@ class ParamField(Horizontal):
         self._accept(event.value)
 
     def _accept(self, text: str) -> None:
+        """Parse the text and post Changed, unless it is the text already shown."""
+        if text == self._accepted_text:
+            return  # the widget reports its first value on mount too
+        self._accepted_text = text
         try:
-            value = self.spec.parse(text)
+            self.value = self.spec.parse(text)
         except ParamError as exc:
             self.show_problem(exc.message)
-            return
-        self.show_problem(None)
-        self.value = value
+        else:
+            self.show_problem(None)
         self.post_message(self.Changed(self))
 
     def show_problem(self, message: str | None) -> None:
