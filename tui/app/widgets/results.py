@@ -29,8 +29,11 @@ class ResultCard(Static):
     def __init__(self, formulation: Formulation) -> None:
         super().__init__(classes="result-card")
         self.formulation = formulation
+        self.row: Row | None = None
+        """The row on show, kept for tests and for copying its values."""
 
     def show(self, row: Row, *, show_timings: bool) -> None:
+        self.row = row
         self.set_class(row.pending, "-pending")
         verdict = row.comparison.verdict if row.comparison is not None else None
         self.set_class(verdict in (Verdict.MISMATCH, Verdict.SHAPE), "-mismatch")

@@ -1,0 +1,201 @@
+"""The explorer driven as a user would: typing, restoring, resetting, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from tui.app.app import XFrameApp
+from tui.app.messages import ResultsArrived
+from tui.app.render import result_card
+from tui.app.screenshots import open_op, wait_until_settled
+from tui.app.widgets.results import ResultCard
+from tui.core.state import FORMAT, VERSION
+from tui.core.workers import WorkerPool
+
+SIZE = (120, 36)
+
+
+def rendered(card: ResultCard) -> str:
+    """The card's text as a terminal would show it, without styles."""
+    console = Console(width=60, record=True, file=io.StringIO())
+    console.print(result_card(card.row))
+    return console.export_text()
+
+
+def find_card(app: XFrameApp, formulation_id: str) -> ResultCard:
+    for card in app.screen.query(ResultCard):
+        if card.formulation.id == formulation_id:
+            return card
+    raise AssertionError(f"no card for {formulation_id}")
+
+
+async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met")
+        await pilot.pause(0.05)
+
+
+def test_saved_inputs_restored(worker_pool: WorkerPool, tmp_path):
+    state = tmp_path / "state.json"
+    saved = {"softmax": {"inputs": {"x": "[[0.0, 0.0]]"}, "params": {"dim": "0"}, "dtype": "float64"}}
+    state.write_text(json.dumps({"format": FORMAT, "version": VERSION, "ops": saved}))
+
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            screen = app.screen
+            assert screen.query_one("#input-x").text == "[[0.0, 0.0]]"
+            assert screen.query_one("#param-dim").value == 0
+            assert screen.query_one("#param-dtype").value == "float64"
+            reference = screen.state.results["reference"].output
+            np.testing.assert_array_equal(reference, [[1.0, 1.0]])
+
+    asyncio.run(scenario())
+
+
+def test_typing_is_saved_even_when_invalid(worker_pool: WorkerPool, tmp_path):
+    state = tmp_path / "deep" / "state.json"
+
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            app.screen.query_one("#input-x").set_text("[[1.0, 2.0], [3")
+            await wait_for(pilot, lambda: state.exists())
+
+        document = json.loads(state.read_text())
+        assert document["ops"]["softmax"]["inputs"]["x"] == "[[1.0, 2.0], [3"
+
+    asyncio.run(scenario())
+
+
+def test_unreadable_state_reported_and_set_aside(worker_pool: WorkerPool, tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{half a file")
+
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            messages = [notification.message for notification in app._notifications]
+            assert any("could not read" in message and "defaults are used" in message for message in messages)
+            await open_op(pilot, "softmax")
+            assert app.screen.query_one("#input-x").text == "[[1.0, 2.0, 3.0], [1.0, 1.0, 1.0], [-2.0, 0.0, 2.0]]"
+
+    asyncio.run(scenario())
+    assert len(list(tmp_path.glob("state.json.unreadable-*"))) == 1
+
+
+def test_reset_restores_defaults(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "cross_entropy")
+            screen = app.screen
+            screen.query_one("#input-labels").set_text("[2, 2, 2]")
+            screen.query_one("#param-reduction").set_value("sum")
+            await pilot.pause()
+            await pilot.press("ctrl+d")
+            await pilot.pause()
+            assert screen.query_one("#input-labels").text == "[0, 1, 2]"
+            assert screen.query_one("#param-reduction").value == "none"
+            await wait_until_settled(pilot)
+            np.testing.assert_allclose(screen.state.results["reference"].output, [0.417030, 0.220050, 0.186141], atol=1e-6)
+
+    asyncio.run(scenario())
+
+
+def test_edit_recomputes_every_formulation(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "cross_entropy")
+            screen = app.screen
+            screen.query_one("#input-logits").set_text("[[2.0, 1.0, 0.1]]")
+            screen.query_one("#input-labels").set_text("[0]")
+            await pilot.pause()
+            await wait_until_settled(pilot)
+            for formulation_id, result in screen.state.results.items():
+                expected = 0.741937 if formulation_id.endswith("_default") else 0.417030
+                np.testing.assert_allclose(result.output, [expected], atol=1e-6, err_msg=formulation_id)
+
+    asyncio.run(scenario())
+
+
+def test_reply_for_old_revision_dropped(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            screen = app.screen
+            screen.query_one("#input-x").set_text("[[5.0, 5.0]]")
+            await pilot.pause()
+            await wait_until_settled(pilot)
+
+            screen.post_message(ResultsArrived("softmax", screen.revision - 1, "numpy", None, "stale failure"))
+            await pilot.pause()
+            assert "numpy" not in screen.state.failures
+            np.testing.assert_array_equal(screen.state.results["reference"].output, [[0.5, 0.5]])
+
+    asyncio.run(scenario())
+
+
+def test_worker_crash_shown_and_recovered(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "test_crash")
+            screen = app.screen
+            assert "SIGABRT" in screen.state.failures["torch"]
+            assert "SIGABRT" in rendered(find_card(app, "torch:abort_worker"))
+
+            app.open_op("softmax")
+            await pilot.pause()
+            await wait_until_settled(pilot)
+            assert app.screen.state.results["torch:torch_functional_softmax"].ok
+
+    asyncio.run(scenario())
+
+
+def test_typo_keeps_text_and_last_results(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            screen = app.screen
+            revision = screen.revision
+            editor = screen.query_one("#input-x")
+            editor.set_text("[[1.0, 2.0], [3.0, soft]]")
+            await pilot.pause()
+            assert editor.text == "[[1.0, 2.0], [3.0, soft]]"
+            assert editor.error == "col 20: unknown name 'soft'"
+            assert editor.has_class("-error")
+            assert screen.revision == revision
+            assert screen.state.results["reference"].output.shape == (3, 3)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("text", ["[/bold]", "[[1, 2]][red]", "[link=x]y[/link]"])
+def test_markup_shaped_text_shown_verbatim(worker_pool: WorkerPool, text):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            editor = app.screen.query_one("#input-x")
+            editor.set_text(text)
+            await pilot.pause()
+            assert editor.text == text
+            assert editor.error is not None
+
+    asyncio.run(scenario())
