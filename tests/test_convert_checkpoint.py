@@ -112,7 +112,8 @@ def test_probe_rows(probe):
         assert row.torch_name == ""
 
     step = rows["global_step"]
-    assert (step.status, step.reason, step.tf_shape, step.dtype) == ("skipped", "step counter (global_step)", [], "int64")
+    assert (step.status, step.reason) == ("skipped", "step counter (global_step)")
+    assert (step.tf_shape, step.dtype) == ([], "int64")
 
 
 def test_probe_parity(probe):
@@ -121,7 +122,9 @@ def test_probe_parity(probe):
 
     with torch.no_grad():
         actual = model.pooler.dense(torch.from_numpy(PROBE_X)).numpy()
-    expected = (tf.constant(PROBE_X) @ reader.get_tensor("bert/pooler/dense/kernel") + reader.get_tensor("bert/pooler/dense/bias")).numpy()
+    kernel = reader.get_tensor("bert/pooler/dense/kernel")
+    bias = reader.get_tensor("bert/pooler/dense/bias")
+    expected = (tf.constant(PROBE_X) @ kernel + bias).numpy()
 
     np.testing.assert_array_equal(model.pooler.dense.weight.detach().numpy(), PROBE_KERNEL.T)
     np.testing.assert_array_equal(model.pooler.dense.bias.detach().numpy(), PROBE_BIAS)
@@ -174,7 +177,8 @@ def test_tiny_bert_skips_heads_and_slots(converted):
     assert rows["bert/encoder/layer_1/output/dense/kernel/adam_v"].reason == "optimizer slot (adam_v)"
     assert rows["global_step"].reason == "step counter (global_step)"
     intermediate = rows["bert/encoder/layer_1/intermediate/dense/kernel"]
-    assert (intermediate.tf_shape, intermediate.torch_shape, intermediate.transposed) == ([32, 64], [64, 32], True)
+    assert (intermediate.tf_shape, intermediate.torch_shape) == ([32, 64], [64, 32])
+    assert intermediate.transposed is True
 
 
 def test_tiny_bert_event_order(converted):
@@ -194,7 +198,10 @@ def test_tiny_bert_event_order(converted):
         ("parity", "finished"),
     ]
     assert events[-1].kind == "summary"
-    statuses = [event.row.status for event in events if isinstance(event, VariableEvent) and event.row.tf_name == "bert/pooler/dense/kernel"]
+    kernel_events = [
+        event for event in events if isinstance(event, VariableEvent) and event.row.tf_name == "bert/pooler/dense/kernel"
+    ]
+    statuses = [event.row.status for event in kernel_events]
     assert statuses == ["listed", "mapped", "loaded"]
     assert sum(isinstance(event, ParityEvent) for event in events) == 4
 
@@ -252,8 +259,10 @@ def test_out_round_trip(tiny_bert, tmp_path, converted):
         reloaded = fresh(*inputs)
         original = converted[0].model(*inputs)
     assert (missing, unexpected) == ([], [])
-    for name, before, after in zip(layer_names(result.config), original.hidden_states + [original.pooled], reloaded.hidden_states + [reloaded.pooled]):
-        assert torch.equal(before, after), name
+    before = original.hidden_states + [original.pooled]
+    after = reloaded.hidden_states + [reloaded.pooled]
+    for name, expected, actual in zip(layer_names(result.config), before, after):
+        assert torch.equal(expected, actual), name
 
 
 def test_demo_generated_when_missing(tmp_path):
@@ -364,7 +373,8 @@ def test_cli_invalid_heads(tiny_bert, capfd):
     out, err = capfd.readouterr()
     assert code == 2
     assert "[2/4] List the checkpoint variables: 139 variables" in out
-    assert err == f"xframe-tui convert: error: {tiny_bert}: invalid head count 5: it does not divide hidden size 32\n"
+    expected = f"{tiny_bert}: invalid head count 5: it does not divide hidden size 32"
+    assert err == f"xframe-tui convert: error: {expected}\n"
 
 
 def test_cli_tables_and_exit_status(tiny_bert, capfd):
@@ -376,7 +386,18 @@ def test_cli_tables_and_exit_status(tiny_bert, capfd):
     assert "[4/4] Fill the parameters: 39 parameters, 20,832 values" in out
     assert "parity: every layer matches TensorFlow within tolerance" in out
     kernel_line = next(line for line in out.splitlines() if line.startswith("bert/pooler/dense/kernel "))
-    assert kernel_line.split() == ["bert/pooler/dense/kernel", "(32,", "32)", "float32", "1,024", "pooler.dense.weight", "(32,", "32)", "yes", "loaded"]
+    assert kernel_line.split() == [
+        "bert/pooler/dense/kernel",
+        "(32,",
+        "32)",
+        "float32",
+        "1,024",
+        "pooler.dense.weight",
+        "(32,",
+        "32)",
+        "yes",
+        "loaded",
+    ]
 
 
 def test_cli_forget_transpose_exit_status(tiny_bert, capfd):
@@ -405,9 +426,17 @@ def test_write_checkpoint_keeps_names(tmp_path):
 
 
 def test_parser_accepts_all_options():
-    args = build_parser().parse_args(["ckpt", "--out", "x.safetensors", "--heads", "2", "--forget-transpose", "--json"])
+    arguments = ["ckpt", "--out", "x.safetensors", "--heads", "2", "--forget-transpose", "--json"]
 
-    assert vars(args) == {"checkpoint": "ckpt", "out": "x.safetensors", "heads": 2, "forget_transpose": True, "json": True}
+    args = build_parser().parse_args(arguments)
+
+    assert vars(args) == {
+        "checkpoint": "ckpt",
+        "out": "x.safetensors",
+        "heads": 2,
+        "forget_transpose": True,
+        "json": True,
+    }
 
 
 def test_parser_subcommand_handler():
@@ -420,3 +449,61 @@ def test_parser_subcommand_handler():
     assert args.handler is run_convert
     assert args.heads == 3
     assert args.checkpoint is None
+
+
+def test_compare_tolerance_grows_with_depth():
+    expected = np.ones((2, 3, 4), dtype=np.float32)
+    actual = expected + np.float32(1.2e-5)
+
+    shallow = compare("embeddings", actual, expected, depth=0)
+    deeper = compare("layer 0", actual, expected, depth=1)
+
+    assert not shallow.within_tolerance
+    assert shallow.error_ratio == pytest.approx(1.2e-5 / (1e-5 + 1.3e-6), rel=1e-2)
+    assert deeper.within_tolerance
+    assert (deeper.atol, deeper.rtol) == pytest.approx((2e-5, 2.6e-6))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_compare_non_finite_fails(bad):
+    expected = np.zeros((1, 2, 3), dtype=np.float32)
+    actual = expected.copy()
+    actual[0, 1, 2] = bad
+
+    row = compare("layer 0", actual, expected, depth=1)
+
+    assert not row.within_tolerance
+    assert np.isnan(row.max_abs_diff)
+    assert np.isnan(row.error_ratio)
+
+
+def test_compare_cosine_of_zero_vectors():
+    expected = np.array([[[0.0, 0.0], [1.0, 0.0]]], dtype=np.float32)
+    actual = np.array([[[0.0, 0.0], [0.0, 0.0]]], dtype=np.float32)
+
+    both_zero = compare("embeddings", expected[:, :1], actual[:, :1], depth=0)
+    one_zero = compare("embeddings", actual, expected, depth=0)
+
+    assert both_zero.min_cosine == 1.0
+    assert both_zero.within_tolerance
+    assert one_zero.min_cosine == 0.0
+    assert not one_zero.within_tolerance
+
+
+def test_compare_huge_equal_values():
+    expected = np.full((1, 2, 8), 3e38, dtype=np.float32)
+
+    row = compare("pooler", expected.copy(), expected, depth=3)
+
+    assert row.within_tolerance
+    assert row.max_abs_diff == 0.0
+    assert row.min_cosine == pytest.approx(1.0)
+
+
+def test_compare_opposite_vectors():
+    expected = np.array([[[1.0, 2.0, 3.0]]], dtype=np.float32)
+
+    row = compare("layer 1", -expected, expected, depth=2)
+
+    assert row.min_cosine == pytest.approx(-1.0)
+    assert row.max_abs_diff == pytest.approx(6.0)

@@ -176,7 +176,7 @@ EVENTS = [
         VariableRow(3, "bert/pooler/dense/kernel", [3, 2], "float32", 6, "pooler.dense.weight", [2, 3], True, "loaded")
     ),
     ProgressEvent("fill", 5, 39),
-    ParityEvent(ParityRow("layer 0", 2.5, 0.25, 2e-5, 2.6e-6, False)),
+    ParityEvent(ParityRow("layer 0", 2.5, 0.25, 2e-5, 2.6e-6, 9.9e4, False)),
     SummaryEvent("model.ckpt", {"hidden_size": 32}, {"loaded": 1, "failed": 0}, [], None),
     ErrorEvent("model.ckpt: checkpoint not found (no such file or directory)"),
 ]
@@ -191,7 +191,7 @@ def test_events_json_round_trip(event):
 
 
 def test_events_nan_difference_round_trip():
-    event = ParityEvent(ParityRow("pooler", float("nan"), 0.0, 4e-5, 5.2e-6, False))
+    event = ParityEvent(ParityRow("pooler", float("nan"), 0.0, 4e-5, 5.2e-6, float("nan"), False))
 
     parsed = event_from_json(event_to_json(event))
 

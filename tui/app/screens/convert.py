@@ -52,12 +52,12 @@ LINE_LIMIT = 16 * 1024 * 1024
 STDERR_TAIL_LINES = 3
 
 VARIABLE_COLUMNS = (
+    ("status", "status"),
     ("tf_name", "TF name"),
     ("tf_shape", "TF shape"),
     ("torch_name", "PyTorch name"),
     ("torch_shape", "PyTorch shape"),
     ("transposed", "T"),
-    ("status", "status"),
     ("reason", "reason"),
 )
 PARITY_COLUMNS = ("layer", "max |Δ|", "min cosine", "atol", "within tolerance")
@@ -65,7 +65,10 @@ PARITY_COLUMNS = ("layer", "max |Δ|", "min cosine", "atol", "within tolerance")
 
 @dataclass
 class _RunState:
-    """Counters of the run on screen; `run_id` tells stale messages apart."""
+    """The state of the run on screen.
+
+    Messages that carry another `run_id` come from an older run and are ignored.
+    """
 
     run_id: int = 0
     first_divergent: str | None = None
@@ -112,7 +115,7 @@ class ConvertScreen(Screen[None]):
             self.event = event
 
     class RunFinished(Message):
-        """The child process exited; `stderr_tail` holds its last stderr lines."""
+        """The child process exited; `stderr_tail` contains its last stderr lines."""
 
         def __init__(self, run_id: int, returncode: int, stderr_tail: str) -> None:
             super().__init__()
@@ -182,14 +185,18 @@ class ConvertScreen(Screen[None]):
         """Return the child's arguments and working directory.
 
         The child runs in the checkpoint's directory and gets the basename, so
-        its messages name the file without the directories above it.
+        its messages name the file without the directories above it. A path
+        whose directory does not exist is passed whole, for the child to report.
         """
         arguments = [sys.executable, "-m", "tui.core.convert"]
         directory = None
         if self.checkpoint is not None:
-            path = Path(self.checkpoint.rstrip("/") or "/").expanduser()
-            directory = str(path.parent)
-            arguments.append(path.name or str(path))
+            path = Path(self.checkpoint).expanduser()
+            if path.name and path.parent.is_dir():
+                directory = str(path.parent)
+                arguments.append(path.name)
+            else:
+                arguments.append(self.checkpoint)
         if self.heads is not None:
             arguments += ["--heads", str(self.heads)]
         if self.forget_transpose:
@@ -201,15 +208,19 @@ class ConvertScreen(Screen[None]):
         arguments, directory = command
         environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
         with tempfile.TemporaryFile() as stderr:
-            process = await asyncio.create_subprocess_exec(
-                *arguments,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=stderr,
-                cwd=directory,
-                env=environment,
-                limit=LINE_LIMIT,
-            )
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *arguments,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=stderr,
+                    cwd=directory,
+                    env=environment,
+                    limit=LINE_LIMIT,
+                )
+            except OSError as error:
+                self.post_message(self.RunFinished(run_id, -1, f"cannot start {arguments[0]}: {error}"))
+                return
             try:
                 await self._forward_events(run_id, process)
                 returncode = await process.wait()
@@ -325,14 +336,16 @@ class ConvertScreen(Screen[None]):
 
 
 def _variable_cells(row: VariableRow) -> list[Text]:
-    transposed = ("yes" if row.transposed else "no") if row.torch_name else ""
+    transposed = ""
+    if row.torch_name:
+        transposed = "yes" if row.transposed else "no"
     return [
+        Text(row.status, style=STATUS_STYLES.get(row.status, "")),
         Text(row.tf_name),
         Text(format_shape(row.tf_shape)),
         Text(row.torch_name),
         Text(format_shape(row.torch_shape)),
         Text(transposed),
-        Text(row.status, style=STATUS_STYLES.get(row.status, "")),
         Text(row.reason),
     ]
 

@@ -1,7 +1,7 @@
 """``python -m tui.core.convert [CHECKPOINT] [--heads N] [--forget-transpose] [--out FILE]``.
 
-Runs one conversion and streams its events as JSON Lines on stdout; the
-Convert screen starts this process so that the UI never imports torch or
+Runs one conversion and streams its events as JSON Lines on stdout. The
+Convert screen starts this process, so the UI never imports torch or
 TensorFlow. Anything the frameworks print, on stdout or stderr, goes to this
 process's stderr, which the parent captures. The exit status is the CLI's:
 0 matched, 1 mismatch, 2 invalid input.

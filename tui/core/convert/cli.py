@@ -88,7 +88,10 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def stream_conversion(args: argparse.Namespace, stdout: TextIO) -> tuple[int, str | None]:
-    """Convert as `args` asks, reporting to `stdout`; return (exit status, error message)."""
+    """Run the conversion that `args` describes, reporting to `stdout`.
+
+    Returns the exit status and, for an invalid checkpoint or option, the error message.
+    """
     reporter = JsonLinesReporter(stdout) if args.json else TextReporter(stdout)
     quiet_tensorflow_import()
     from tui.core.convert.convert import ConvertRequest, OutputError, convert_checkpoint

@@ -7,7 +7,7 @@
 
 Then the parity check compares the model with TensorFlow and, on request, the
 state dict is written as safetensors. Variables are read one at a time, so
-memory holds the model plus the largest single variable.
+besides the model, memory contains about one variable at a time.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class MappingError(Exception):
 
 @dataclass
 class ConvertRequest:
-    """What to convert and how; `checkpoint=None` selects the built-in demo."""
+    """The checkpoint to convert and the options; `checkpoint=None` selects the built-in demo."""
 
     checkpoint: str | None = None
     heads: int | None = None
@@ -81,10 +81,10 @@ def _ignore(_event: object) -> None:
 def convert_checkpoint(request: ConvertRequest, emit: EventCallback = _ignore) -> ConversionResult:
     """Run the four conversion steps and the parity check, reporting through `emit`.
 
-    Raises CheckpointError for a missing, truncated or unreadable checkpoint,
-    OutputError when `request.out` cannot be written, and ConfigError when the
-    checkpoint is not a BERT layout or the head count is invalid; in the latter
-    case the variable table is still emitted first.
+    Raises CheckpointError for a missing, truncated or unreadable checkpoint
+    and OutputError when `request.out` cannot be written. Raises ConfigError
+    when the checkpoint is not a BERT layout or the head count is invalid, after
+    emitting the variable table.
     """
     if request.checkpoint is None:
         prefix = ensure_demo_checkpoint(request.cache)
@@ -182,12 +182,12 @@ def _map_row(model: nn.Module, plan: Plan, row: VariableRow, claimed: dict[str, 
     parameter = resolve_parameter(model, plan)
     row.torch_shape = list(parameter.shape)
 
-    given = row.tf_shape[::-1] if row.transposed else row.tf_shape
-    if given != row.torch_shape:
+    checkpoint_shape = row.tf_shape[::-1] if row.transposed else row.tf_shape
+    if checkpoint_shape != row.torch_shape:
         layout = "transposed " if row.transposed else ""
         raise MappingError(
             f"shape mismatch: PyTorch expects {tuple(row.torch_shape)}, "
-            f"the {layout}checkpoint gives {tuple(given)}"
+            f"the {layout}checkpoint gives {tuple(checkpoint_shape)}"
         )
     if not row.dtype.startswith(("float", "bfloat", "half")):
         raise MappingError(f"dtype {row.dtype} cannot fill a floating-point parameter")

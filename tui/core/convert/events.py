@@ -51,13 +51,18 @@ class VariableRow:
 
 @dataclass
 class ParityRow:
-    """The comparison of one hidden state between TensorFlow and PyTorch."""
+    """The comparison of one hidden state between TensorFlow and PyTorch.
+
+    `error_ratio` is the largest |torch - tf| / (atol + rtol * |tf|) over all
+    elements: within tolerance means at most 1.
+    """
 
     layer: str
     max_abs_diff: float
     min_cosine: float
     atol: float
     rtol: float
+    error_ratio: float
     within_tolerance: bool
 
 

@@ -130,7 +130,9 @@ def format_shape(shape: Sequence[int] | None) -> str:
 
 
 def _variable_cells(row: VariableRow) -> list[str]:
-    transposed = ("yes" if row.transposed else "no") if row.torch_name else ""
+    transposed = ""
+    if row.torch_name:
+        transposed = "yes" if row.transposed else "no"
     return [
         row.tf_name,
         format_shape(row.tf_shape),

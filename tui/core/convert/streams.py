@@ -27,8 +27,8 @@ def redirected_output(log_path: Path | None) -> Iterator[TextIO]:
 
     Yields a text stream on the original stdout, the only place where the
     caller's own output should go. With a `log_path`, fd 1 and fd 2 both go to
-    that file (truncated first); without one, fd 1 goes to fd 2, which suits a
-    child process whose parent captures stderr. Everything is restored on exit.
+    that file, truncated first. Without one, fd 1 goes to fd 2, for a child
+    process whose parent captures stderr. Everything is restored on exit.
     """
     sys.stdout.flush()
     sys.stderr.flush()
