@@ -182,6 +182,7 @@ def test_large_list_parses_quickly():
         ("9223372036854775807 + 0", 9223372036854775807, "int64", ()),
         ("-9223372036854775807 - 1", -9223372036854775808, "int64", ()),
         ("-9223372036854775808 % -1", 0, "int64", ()),
+        ("4611686018427387904 * -2", -9223372036854775808, "int64", ()),
     ],
 )
 def test_arithmetic(text, expected, dtype, shape):
@@ -327,6 +328,7 @@ def test_constructor_in_arithmetic():
         ("-9223372036854775808 - 1", "integer overflow: the result of '-' does not fit int64", 22),
         ("-9223372036854775808 // -1", "integer overflow: the result of '//' does not fit int64", 22),
         ("-(-9223372036854775808)", "integer overflow: -(-9223372036854775808) does not fit int64", 1),
+        ("-1 * -9223372036854775808", "integer overflow: the result of '*' does not fit int64", 4),
         ("1 // 0", "integer division by zero", 3),
         ("[1, 2] % [1, 0]", "integer modulo by zero", 8),
         ("nan1", "unknown name 'nan1' (did you mean 'nan'?)", 1),

@@ -1,6 +1,6 @@
 """Property-based tests for tui.core.tensors.
 
-The default run draws 12,000 examples in total. Each property also has a
+The default run draws 12,500 examples in total. Each property also has a
 variant marked slow with ten times as many examples (run with pytest -m slow).
 """
 
@@ -18,8 +18,8 @@ from tui.core.tensors import TensorSyntaxError, format_tensor, parse_tensor
 # A smaller limit than the default keeps random constructor calls cheap.
 FUZZ_MAX_ELEMENTS = 100_000
 
-DEFAULT = settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=30_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+DEFAULT = settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=25_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 DTYPES = {"b": np.dtype(bool), "i": np.dtype(np.int64), "f": np.dtype(np.float64)}
 
@@ -138,6 +138,64 @@ def test_constructor_arguments_raise_only_syntax_error_slow(text):
     check_parse_contract(text)
 
 
+# ---------------------------------------------------------------- exact int64 arithmetic
+
+INT_OPERATIONS = {
+    "+": lambda left, right: left + right,
+    "-": lambda left, right: left - right,
+    "*": lambda left, right: left * right,
+    "//": lambda left, right: left // right,
+    "%": lambda left, right: left % right,
+    "**": lambda left, right: left**right,
+}
+int64_values = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(-70, 70),
+    st.sampled_from([2**31, 3037000499, 3037000500, -(2**63), 2**63 - 1, 2**62, -(2**62)]),
+)
+
+
+def check_int_operation(left: int, operator: str, right: int) -> None:
+    text = f"({left}) {operator} ({right})"
+    if operator in ("//", "%") and right == 0:
+        with pytest.raises(TensorSyntaxError, match="by zero"):
+            parse_tensor(text)
+        return
+    if operator == "**" and right < 0:
+        with pytest.raises(TensorSyntaxError, match="negative integer powers"):
+            parse_tensor(text)
+        return
+
+    expected = INT_OPERATIONS[operator](left, right)
+    if -(2**63) <= expected < 2**63:
+        value = parse_tensor(text)
+        assert value.dtype == np.int64
+        assert int(value) == expected
+        return
+    with pytest.raises(TensorSyntaxError, match="overflow|too large"):
+        parse_tensor(text)
+
+
+int_operations = st.tuples(
+    int64_values,
+    st.sampled_from(list(INT_OPERATIONS)),
+    int64_values,
+).map(lambda case: case if case[1] != "**" else (case[0], "**", case[2] % 70 - 3))
+
+
+@DEFAULT
+@given(case=int_operations)
+def test_int_arithmetic_matches_python(case):
+    check_int_operation(*case)
+
+
+@pytest.mark.slow
+@SLOW
+@given(case=int_operations)
+def test_int_arithmetic_matches_python_slow(case):
+    check_int_operation(*case)
+
+
 # ---------------------------------------------------------------- well-formed expressions
 
 # Integer bounds stay below this, so generated int arithmetic never overflows int64.
@@ -155,7 +213,7 @@ class Expr:
 
 
 def literal_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Return the shape a nested list literal of shape really has: [] ends the nesting."""
+    """Return the shape that a nested list literal of this shape parses to, because [] ends the nesting."""
     for axis, size in enumerate(shape):
         if size == 0:
             return shape[: axis + 1]

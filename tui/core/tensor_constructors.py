@@ -321,37 +321,41 @@ def _overflow(symbol: str) -> ArgumentError:
     return ArgumentError(message)
 
 
-def _checked_multiply(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the wrapped int64 product and a mask of the elements that overflowed."""
-    product = np.multiply(left, right)
-    nonzero = left != 0
+def _wrapping(operation: np.ufunc, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Apply operation in uint64, where overflow wraps modulo 2^64 by definition, and return int64 bits.
 
-    # Without overflow, product // left recovers right exactly. A wrapped product differs from
-    # the true one by a multiple of 2^64, which moves the quotient by at least 2.
-    quotient = np.floor_divide(product, np.where(nonzero, left, 1))
-    overflow = nonzero & ((quotient != right) | ((left == -1) & (right == INT64_MIN)))
-    return product, overflow
+    Signed int64 overflow is undefined behavior in the C loops numpy runs, so the
+    overflow checks below must not rely on it.
+    """
+    result = operation(left.astype(np.uint64), right.astype(np.uint64))
+    return np.asarray(result).view(np.int64)
 
 
 def _int_add(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    result = np.add(left, right)
+    result = _wrapping(np.add, left, right)
     if np.any(((left ^ result) & (right ^ result)) < 0):
         raise _overflow("+")
     return result
 
 
 def _int_subtract(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    result = np.subtract(left, right)
+    result = _wrapping(np.subtract, left, right)
     if np.any(((left ^ right) & (left ^ result)) < 0):
         raise _overflow("-")
     return result
 
 
 def _int_multiply(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    result, overflow = _checked_multiply(left, right)
+    product = _wrapping(np.multiply, left, right)
+    nonzero = left != 0
+
+    # Without overflow, product // left recovers right exactly. A wrapped product differs from
+    # the true one by a multiple of 2^64, which moves the quotient by at least 2.
+    quotient = np.floor_divide(product, np.where(nonzero, left, 1))
+    overflow = nonzero & ((quotient != right) | ((left == -1) & (right == INT64_MIN)))
     if np.any(overflow):
         raise _overflow("*")
-    return result
+    return product
 
 
 def _int_floor_divide(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -380,9 +384,9 @@ def _int_power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     bits = exponent * np.log2(np.maximum(magnitude, 1.0))
     _raise_too_large(base, exponent, bits > 63.9)
 
-    # Every remaining |result| is below 2^64, and numpy's wrapped result is exact modulo 2^64.
+    # Every remaining |result| is below 2^64, and the wrapped result is exact modulo 2^64.
     # So a result overflowed exactly when the sign of the wrapped value is wrong.
-    result = np.power(base, exponent)
+    result = _wrapping(np.power, base, exponent)
     negative = (base < 0) & (exponent % 2 == 1)
     _raise_too_large(base, exponent, (result < 0) != negative)
     return result
