@@ -40,7 +40,7 @@ MAX_ELEMENTS = 10_000_000  # elements in any intermediate or final array
 
 # Bounds the total work of one expression: the element counts of all arrays it
 # creates may add up to this many times max_elements, and a '**' result counts
-# _POWER_WORK times because int powers are about that much slower than '+'.
+# _POWER_WORK times because a 10^7-element int power is several times slower than '+'.
 # NOTE: both factors are estimates, not a time guarantee. An expression at the
 # bound of the default limit took 0.2 to 3 s on a 2-core x86-64 machine.
 _WORK_FACTOR = 20
