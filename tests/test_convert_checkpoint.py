@@ -507,3 +507,28 @@ def test_compare_opposite_vectors():
 
     assert row.min_cosine == pytest.approx(-1.0)
     assert row.max_abs_diff == pytest.approx(6.0)
+
+
+def test_object_based_bert_converts(tmp_path):
+    from tui.core.convert.demo import bert_arrays
+
+    root = tf.Module()
+    for name, array in bert_arrays(DEMO_CONFIG, np.random.default_rng(3), pretraining_heads=False):
+        *scopes, leaf = name.split("/")
+        parent = root
+        for scope in scopes:
+            if not hasattr(parent, scope):
+                setattr(parent, scope, tf.Module())
+            parent = getattr(parent, scope)
+        setattr(parent, leaf, tf.Variable(array))
+    prefix = tf.train.Checkpoint(bert=root.bert).write(str(tmp_path / "object" / "ckpt"))
+
+    result = convert_checkpoint(ConvertRequest(prefix, heads=TINY_HEADS))
+    rows = {row.tf_name: row for row in result.rows}
+
+    kernel = rows["bert/pooler/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE"]
+    assert (kernel.torch_name, kernel.transposed, kernel.status) == ("pooler.dense.weight", True, "loaded")
+    assert rows["_CHECKPOINTABLE_OBJECT_GRAPH"].status == "skipped"
+    assert result.summary.counts["loaded"] == 39
+    assert result.summary.unfilled == []
+    assert result.summary.first_divergent_layer is None

@@ -72,7 +72,6 @@ class _RunState:
 
     run_id: int = 0
     first_divergent: str | None = None
-    running: bool = False
     outcome_received: bool = False
 
 
@@ -172,7 +171,6 @@ class ConvertScreen(Screen[None]):
         """Start the conversion again, cancelling a run in progress."""
         self._reset()
         self.state.run_id += 1
-        self.state.running = True
         self._show_message(Text("Starting the converter process (imports TensorFlow and PyTorch)…"))
         self._run_converter(self.state.run_id, self._converter_arguments())
 
@@ -261,7 +259,6 @@ class ConvertScreen(Screen[None]):
     def on_convert_screen_run_finished(self, message: RunFinished) -> None:
         if message.run_id != self.state.run_id:
             return
-        self.state.running = False
         self.finished = True
         if not self.state.outcome_received:
             detail = message.stderr_tail or "no output"

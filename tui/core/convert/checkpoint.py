@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tui.core.convert.rules import canonical_name
 from tui.core.convert.source import CheckpointError, data_shards
 
 
@@ -58,6 +59,15 @@ class CheckpointFile:
         """Map each variable name to its shape."""
         return {variable.name: variable.shape for variable in self.variables}
 
+    @property
+    def canonical_names(self) -> dict[str, str]:
+        """Map each variable's canonical path (see rules.canonical_name) to its stored name.
+
+        Name-based checkpoints store ``bert/pooler/dense/kernel`` as is, and
+        object-based ones as ``bert/pooler/dense/kernel/.ATTRIBUTES/VARIABLE_VALUE``.
+        """
+        return {canonical_name(variable.name): variable.name for variable in self.variables}
+
     def read(self, name: str) -> np.ndarray:
         """Read one variable's tensor from the data file.
 
@@ -73,9 +83,9 @@ class CheckpointFile:
             )
 
     def _check_data_size(self) -> None:
-        """Reject V2 checkpoints whose data shards are shorter than the index says.
+        """Reject V2 checkpoints whose data shards are shorter than the index lists.
 
-        Numeric tensors are stored back to back, so the shards hold at least
+        Numeric tensors are stored back to back, so the shards contain at least
         the sum of their sizes. Checking this up front turns a truncated file
         into one error before any step runs, instead of a failure halfway.
         """

@@ -7,7 +7,8 @@
 
 Then the parity check compares the model with TensorFlow and, on request, the
 state dict is written as safetensors. Variables are read one at a time, so
-besides the model, memory contains about one variable at a time.
+besides the model, memory contains about one variable at a time. PyTorch
+weights are only ever written as safetensors, and nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def convert_checkpoint(request: ConvertRequest, emit: EventCallback = _ignore) -
 
     emit(StepEvent("build", "started"))
     try:
-        config = infer_config(checkpoint.shapes, heads)
+        shapes = checkpoint.shapes
+        canonical_shapes = {path: shapes[name] for path, name in checkpoint.canonical_names.items()}
+        config = infer_config(canonical_shapes, heads)
     except ConfigError as error:
         emit(StepEvent("build", "failed", str(error)))
         list_variables(checkpoint, emit)

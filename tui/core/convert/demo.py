@@ -72,7 +72,7 @@ def bert_arrays(
 def _pretraining_head_arrays(
     config: BertConfig, rng: np.random.Generator
 ) -> Iterator[tuple[str, np.ndarray]]:
-    """The masked-LM and next-sentence heads that BertModel does not contain."""
+    """Yield the masked-LM and next-sentence head variables, which BertModel does not contain."""
     hidden = config.hidden_size
     yield "cls/predictions/output_bias", np.zeros(config.vocab_size, dtype=np.float32)
     kernel = rng.standard_normal((hidden, hidden), dtype=np.float32) / np.sqrt(hidden)
@@ -130,7 +130,7 @@ def ensure_demo_checkpoint(cache: Path | None = None) -> Path:
     """Return the demo checkpoint's prefix, generating it on first use.
 
     The demo is written to a temporary directory and renamed into place, so
-    a concurrent or interrupted run never sees half a checkpoint.
+    a concurrent or interrupted run never reads half a checkpoint.
     """
     root = cache or cache_dir()
     target = root / DEMO_DIRECTORY
@@ -142,7 +142,7 @@ def ensure_demo_checkpoint(cache: Path | None = None) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=root))
     try:
         write_bert_checkpoint(staging, DEMO_CONFIG)
-        # The saver's "checkpoint" state file holds the absolute staging path.
+        # The saver's "checkpoint" state file contains the absolute staging path.
         (staging / "checkpoint").unlink(missing_ok=True)
         if target.exists() and not prefix.with_name(CHECKPOINT_NAME + ".index").is_file():
             shutil.rmtree(target)

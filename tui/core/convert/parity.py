@@ -122,12 +122,12 @@ def run_parity(
         )
     actual = [state.numpy() for state in outputs.hidden_states] + [outputs.pooled.numpy()]
 
-    shapes = checkpoint.shapes
+    stored_names = checkpoint.canonical_names
 
     def read(name: str) -> np.ndarray:
-        if name not in shapes:
+        if name not in stored_names:
             raise ParityError(f"the TensorFlow reference needs {name}, which the checkpoint lacks")
-        return checkpoint.read(name)
+        return checkpoint.read(stored_names[name])
 
     expected = tf_hidden_states(read, config, input_ids, token_type_ids, attention_mask)
 

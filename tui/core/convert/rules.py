@@ -1,8 +1,8 @@
 """The rules that turn a TensorFlow BERT variable name into a PyTorch attribute path.
 
 All naming knowledge of the conversion lives in this file. A name is split on
-"/" and each component becomes one getattr step (or an index step for
-``layer_N``) from the PyTorch BertModel; the walk itself happens in convert.py.
+"/", and each component becomes one getattr step (or an index step for
+``layer_N``) from the PyTorch BertModel. The walk itself happens in convert.py.
 
     TF component            PyTorch step                 array
     ----------------------  ---------------------------  ----------
@@ -81,7 +81,7 @@ Step = str | int
 
 @dataclass(frozen=True)
 class Plan:
-    """How one checkpoint variable reaches a PyTorch parameter, or why it does not.
+    """The route from one checkpoint variable to a PyTorch parameter, or the reason to skip it.
 
     `steps` starts at BertModel: a str is a getattr, an int an index into a
     ModuleList. `skip_reason` is set for variables that are not converted.
@@ -100,7 +100,7 @@ class Plan:
 
 def plan_variable(tf_name: str) -> Plan:
     """Apply the mapping rules to one checkpoint variable name."""
-    components = _strip_object_suffix(tf_name).split("/")
+    components = canonical_name(tf_name).split("/")
 
     reason = _skip_reason(tf_name, components)
     if reason is not None:
@@ -140,7 +140,8 @@ def _skip_reason(tf_name: str, components: list[str]) -> str | None:
     return None
 
 
-def _strip_object_suffix(tf_name: str) -> str:
+def canonical_name(tf_name: str) -> str:
+    """Return the variable path without the object-based ``/.ATTRIBUTES/VARIABLE_VALUE`` suffix."""
     if tf_name.endswith(OBJECT_VALUE_SUFFIX):
         return tf_name[: -len(OBJECT_VALUE_SUFFIX)]
     return tf_name

@@ -1,4 +1,4 @@
-"""Where a checkpoint lives: the cache directory and checkpoint path resolution.
+"""Checkpoint locations: the cache directory and the resolution of checkpoint paths.
 
 Path checks run before TensorFlow is imported, so a missing path fails fast.
 This module imports neither torch nor TensorFlow.
