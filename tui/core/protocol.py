@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -18,6 +19,13 @@ from tui.core.run import FormulationResult, RunError, RunReply, RunRequest
 
 LENGTH = struct.Struct(">Q")
 ARRAY_KEY = "__array__"
+
+FrameObserver = Callable[[str, int, Any], None]
+frame_observer: FrameObserver | None = None
+"""When set, called with "encode" or "decode", the frame's size in bytes
+(length prefix included) and its JSON header, whose ARRAY_KEY entries list
+each array's dtype, shape, offset and size. Benchmarks use it to count what
+crosses a process boundary; it is None otherwise, which costs one check."""
 
 
 class ProtocolError(Exception):
@@ -47,8 +55,11 @@ def encode(message: Any) -> bytes:
             return value.item()
         return value
 
-    header = json.dumps(pack(message)).encode()
+    packed = pack(message)
+    header = json.dumps(packed).encode()
     body = header + b"\n" + b"".join(chunks)
+    if frame_observer is not None:
+        frame_observer("encode", LENGTH.size + len(body), packed)
     return LENGTH.pack(len(body)) + body
 
 
@@ -70,7 +81,10 @@ def decode(body: bytes) -> Any:
             return [unpack(item) for item in value]
         return value
 
-    return unpack(json.loads(body[:split]))
+    header = json.loads(body[:split])
+    if frame_observer is not None:
+        frame_observer("decode", LENGTH.size + len(body), header)
+    return unpack(header)
 
 
 def write_frame(stream: BinaryIO, message: Any) -> None:
@@ -131,6 +145,10 @@ def result_to_wire(result: FormulationResult) -> dict[str, Any]:
         "warnings": result.warnings,
         "error": None if result.error is None else result.error.to_json(),
         "variants": {name: result_to_wire(variant) for name, variant in result.variants.items()},
+        "gradients": {
+            seed: {name: _gradient_to_wire(value) for name, value in by_input.items()}
+            for seed, by_input in result.gradients.items()
+        },
     }
 
 
@@ -145,7 +163,21 @@ def result_from_wire(message: dict[str, Any]) -> FormulationResult:
         warnings=message["warnings"],
         error=None if error is None else RunError(error["type"], error["message"]),
         variants={name: result_from_wire(variant) for name, variant in message["variants"].items()},
+        gradients={
+            seed: {name: _gradient_from_wire(value) for name, value in by_input.items()}
+            for seed, by_input in message["gradients"].items()
+        },
     )
+
+
+def _gradient_to_wire(value: np.ndarray | RunError) -> np.ndarray | dict[str, str]:
+    return value.to_json() if isinstance(value, RunError) else value
+
+
+def _gradient_from_wire(value: np.ndarray | dict[str, str]) -> np.ndarray | RunError:
+    if isinstance(value, dict):
+        return RunError(value["type"], value["message"])
+    return value
 
 
 def reply_to_wire(reply: RunReply) -> dict[str, Any]:
