@@ -10,6 +10,7 @@ codes, so the probe does that too, to pay what a real terminal costs.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -113,69 +114,113 @@ class ProbedApp(XFrameApp):
 
 @dataclass
 class KeySample:
-    """One key press: when it was posted and when its handlers finished."""
+    """One key press: when it was posted and when its handlers finished (perf_counter values)."""
 
     key: str
-    posted: float
+    edit: bool
+    """Whether the key changes the input's text, so the op screen sends a new request."""
+    event: events.Key
+    posted: float = 0.0
     handled: float | None = None
-    """When the last widget that received the key event finished with it."""
+    """When the key event's last handler finished: the Input's for a printable
+    key, the app's for a key that bubbles up to the bindings."""
     sent: float | None = None
     """For an edit: when the op screen finished handling the input change,
     which includes parsing the text and sending the request to the workers."""
 
     @property
+    def done(self) -> bool:
+        return self.sent is not None if self.edit else self.handled is not None
+
+    @property
     def latency(self) -> float | None:
-        end = self.sent if self.sent is not None else self.handled
+        end = self.sent if self.edit else self.handled
         return None if end is None else end - self.posted
 
 
 class KeyProbe:
-    """Posts keys to the focused input of an op screen and times their handling.
+    """Posts keys to the app as its terminal driver does, and times their handling.
 
-    A message signal publishes each message after its node finished
-    dispatching it. A key that no widget consumes bubbles back to the app,
-    which runs the bindings (cursor keys in an Input), so such a key is
-    handled when the app publishes it the second time. A printable key is
-    consumed by the Input, and the edit it makes is handled when the op
-    screen has published InputEditor.Changed.
+    Keys may be posted from any thread, through the driver, as the input
+    thread of a real terminal driver does, so a key pressed while the event
+    loop is blocked waits in the queue and the wait counts. A message signal
+    publishes each message after its node finished dispatching it. A key that
+    no widget consumes bubbles back to the app, which runs the bindings
+    (cursor keys and backspace in an Input), and is published there a second
+    time. Every edit produces one InputEditor.Changed, in key order, and the
+    edit is handled when the op screen has published it.
     """
 
     def __init__(self, app: ProbedApp, screen: OpScreen, input_widget: Input) -> None:
         self.app = app
         self.samples: list[KeySample] = []
-        self._current: events.Key | None = None
-        self._sample: KeySample | None = None
-        self._finished = asyncio.Event()
-        self._is_edit = False
+        self._by_event: dict[int, KeySample] = {}
+        self._edits: list[KeySample] = []
+        self._changes_seen = 0
+        self._lock = threading.Lock()
         for node, where in ((app, "app"), (screen, "screen"), (input_widget, "input")):
             node.message_signal.subscribe(screen, partial(self._published, where), immediate=True)
 
+    def post(self, key: str, character: str | None, *, edit: bool) -> KeySample:
+        """Post one key through the driver and return its sample; safe from any thread."""
+        event = events.Key(key, character)
+        sample = KeySample(key, edit, event)
+        with self._lock:
+            self._by_event[id(event)] = sample
+            self.samples.append(sample)
+            if edit:
+                self._edits.append(sample)
+        assert self.app._driver is not None
+        sample.posted = time.perf_counter()
+        self.app._driver.send_message(event)
+        return sample
+
     def _published(self, where: str, message: Message) -> None:
-        sample = self._sample
-        if sample is None:
-            return
         now = time.perf_counter()
-        if message is self._current:
-            sample.handled = now
-            if not self._is_edit and where == "app" and message.is_forwarded:
-                self._finished.set()
-        elif self._is_edit and where == "screen" and isinstance(message, InputEditor.Changed):
-            sample.sent = now
-            self._finished.set()
+        if isinstance(message, events.Key):
+            sample = self._by_event.get(id(message))
+            if sample is not None and sample.event is message:
+                if sample.edit or (where == "app" and message.is_forwarded):
+                    sample.handled = now
+        elif where == "screen" and isinstance(message, InputEditor.Changed):
+            with self._lock:
+                if self._changes_seen < len(self._edits):
+                    self._edits[self._changes_seen].sent = now
+                self._changes_seen += 1
 
     async def press(self, key: str, character: str | None, *, edit: bool, timeout: float = 10.0) -> KeySample:
-        """Post one key and wait until its handling finished, or `timeout` passed."""
-        event = events.Key(key, character)
-        self._current = event
-        self._is_edit = edit
-        self._finished.clear()
-        sample = KeySample(key, time.perf_counter())
-        self._sample = sample
-        self.app.post_message(event)
-        try:
-            await asyncio.wait_for(self._finished.wait(), timeout)
-        except TimeoutError:
-            pass
-        self._sample = None
-        self.samples.append(sample)
+        """Post one key and wait until it is handled, or `timeout` passed."""
+        sample = self.post(key, character, edit=edit)
+        await self.wait_done(timeout)
         return sample
+
+    async def wait_done(self, timeout: float) -> None:
+        """Wait until every posted key is handled, or `timeout` passed."""
+        deadline = time.perf_counter() + timeout
+        while not all(sample.done for sample in self.samples) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.001)
+
+
+class Typist(threading.Thread):
+    """Presses keys from a cycle every `period` seconds, from its own thread, until stopped."""
+
+    def __init__(self, probe: KeyProbe, keys: list[tuple[str, str | None, bool]], period: float) -> None:
+        super().__init__(name="benchmark-typist", daemon=True)
+        self.probe = probe
+        self.keys = keys
+        self.period = period
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        next_press = time.perf_counter()
+        index = 0
+        while not self.stopped.is_set():
+            key, character, edit = self.keys[index % len(self.keys)]
+            self.probe.post(key, character, edit=edit)
+            index += 1
+            next_press += self.period
+            self.stopped.wait(max(0.0, next_press - time.perf_counter()))
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()

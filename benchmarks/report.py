@@ -100,8 +100,9 @@ def latency_rows(repetitions: list[Repetition]) -> list[str]:
     """Per repetition: edits, keys during warm-up and the big tensor (median / p95 / max in ms)."""
     lines = [
         "| rep | warm edits answered | edit keys handled (warm) | worker round trips (median ms) | "
-        "keys during warm-up (n) | big tensor answered (s) | keys during big tensor (n) |",
-        "|---|---|---|---|---|---|---|",
+        "cursor keys during warm-up (n) | typing during warm-up: edits (n) | typing: cursor keys (n) | "
+        "big tensor answered (s) | keys during big tensor (n) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for index, repetition in enumerate(repetitions):
         edits = repetition["softmax"]["edits"]
@@ -110,6 +111,9 @@ def latency_rows(repetitions: list[Repetition]) -> list[str]:
             values = [item[worker] for item in edits["round_trips"] if worker in item]
             trips[worker] = f"{1000 * statistics.median(values):.1f}" if values else "n/a"
         warm_keys = key_latencies(repetition["warmup_keys"]["keys"])
+        typing = repetition["warmup_typing"]["keys"]
+        typed_edits = key_latencies([sample for sample in typing if sample["edit"]])
+        typed_moves = key_latencies([sample for sample in typing if not sample["edit"]])
         big = repetition["softmax"]["big"]
         big_keys = key_latencies(big["keys"])
         cells = [
@@ -118,6 +122,8 @@ def latency_rows(repetitions: list[Repetition]) -> list[str]:
             milliseconds([value for value in edits["key_latencies"] if value is not None]),
             ", ".join(f"{name} {value}" for name, value in trips.items()),
             f"{milliseconds(warm_keys)} ({len(warm_keys)})",
+            f"{milliseconds(typed_edits)} ({len(typed_edits)})",
+            f"{milliseconds(typed_moves)} ({len(typed_moves)})",
             f"{big['answered']:.2f}",
             f"{milliseconds(big_keys)} ({len(big_keys)})",
         ]

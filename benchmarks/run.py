@@ -66,6 +66,8 @@ def repetition(index: int, edits: int) -> dict[str, Any]:
     measured["softmax"] = session("first_results", "--op", "softmax", "--edits", str(edits), "--big")
     log(f"repetition {index}: keys during warm-up")
     measured["warmup_keys"] = session("warmup_keys", "--op", "softmax")
+    log(f"repetition {index}: typing edits during warm-up")
+    measured["warmup_typing"] = session("warmup_keys", "--op", "softmax", "--typing", "edits")
     log(f"repetition {index}: cosine similarity (scikit-learn column)")
     measured["cosine"] = session("first_results", "--op", "cosine_similarity")
 

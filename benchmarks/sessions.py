@@ -26,7 +26,7 @@ from typing import Any  # noqa: E402
 
 from textual.widgets import Input  # noqa: E402
 
-from benchmarks.probe import KeyProbe, KeySample, ProbedApp  # noqa: E402
+from benchmarks.probe import KeyProbe, KeySample, ProbedApp, Typist  # noqa: E402
 from benchmarks.wire import FrameCounter  # noqa: E402
 from tui.app.screens.op import OpScreen  # noqa: E402
 from tui.app.widgets.input_editor import InputEditor  # noqa: E402
@@ -73,31 +73,30 @@ async def op_screen(app: ProbedApp) -> tuple[OpScreen, Input]:
     return screen, input_widget
 
 
+TYPING = [("5", "5", True), ("left", None, False), ("right", None, False), ("backspace", None, True)]
+"""Keys typed during warm-up: two edits and two cursor moves that leave the text as it was."""
+CURSOR_KEYS = [("left", None, False), ("right", None, False)]
+
+
 def sample_json(sample: KeySample) -> dict[str, Any]:
     return {
         "key": sample.key,
+        "edit": sample.edit,
         "posted": since_launch(sample.posted),
         "latency": sample.latency,
-        "handled": sample.handled is not None,
     }
 
 
-async def sample_keys_until(probe: KeyProbe, done: Any, edit: bool, limit: float) -> list[dict[str, Any]]:
-    """Press a key every KEY_PERIOD seconds until `done()`; edits alternate "5" and backspace."""
-    samples = []
-    deadline = time.perf_counter() + limit
-    index = 0
-    while not done() and time.perf_counter() < deadline:
-        started = time.perf_counter()
-        if edit:
-            key, character = ("5", "5") if index % 2 == 0 else ("backspace", None)
-        else:
-            key, character = ("left", None) if index % 2 == 0 else ("right", None)
-        sample = await probe.press(key, character, edit=edit)
-        samples.append(sample_json(sample))
-        index += 1
-        await asyncio.sleep(max(0.0, KEY_PERIOD - (time.perf_counter() - started)))
-    return samples
+async def type_until(probe: KeyProbe, keys: list[tuple[str, str | None, bool]], done: Any, limit: float) -> list[dict[str, Any]]:
+    """Press `keys` in a cycle every KEY_PERIOD seconds from a thread until `done()`, then collect the samples."""
+    typist = Typist(probe, keys, KEY_PERIOD)
+    typist.start()
+    try:
+        await wait_for(done, limit, "the end of the typing")
+    finally:
+        typist.stop()
+    await probe.wait_done(30.0)
+    return [sample_json(sample) for sample in probe.samples]
 
 
 async def first_frame(app: ProbedApp, options: argparse.Namespace) -> dict[str, Any]:
@@ -133,15 +132,20 @@ def profiled(output: Path | None) -> Iterator[None]:
     finally:
         profiler.stop()
         output.write_text(profiler.output_text(unicode=True, show_all=False))
-        output.with_suffix(".html").write_text(profiler.output_html())
-        import pickle; pickle.dump(profiler.last_session, open(output.with_suffix(".session"), "wb"))
 
 
 async def warmup_keys(app: ProbedApp, options: argparse.Namespace) -> dict[str, Any]:
-    """Edit the first input every KEY_PERIOD seconds while the workers import their frameworks."""
+    """Press a key every KEY_PERIOD seconds while the workers import their frameworks.
+
+    With --typing cursor the keys move the cursor, which measures how long
+    the event loop keeps a key waiting; with --typing edits every other key
+    changes the input, so each one also parses the text and sends a request.
+    """
     screen, input_widget = await op_screen(app)
     probe = KeyProbe(app, screen, input_widget)
-    samples = await sample_keys_until(probe, lambda: all_workers_ready(app), edit=True, limit=STARTUP_TIMEOUT)
+    keys = TYPING if options.typing == "edits" else CURSOR_KEYS
+    with profiled(options.profile):
+        samples = await type_until(probe, keys, lambda: all_workers_ready(app), STARTUP_TIMEOUT)
     return {"keys": samples}
 
 
@@ -174,8 +178,7 @@ async def big_tensor(app: ProbedApp, screen: OpScreen, input_widget: Input) -> d
     with FrameCounter() as counter:
         started = time.perf_counter()
         input_widget.value = BIG_INPUT
-        samples = await sample_keys_until(probe, app.revision_painted.is_set, edit=False, limit=120.0)
-        await asyncio.wait_for(app.revision_painted.wait(), 120.0)
+        samples = await type_until(probe, CURSOR_KEYS, app.revision_painted.is_set, 120.0)
     answered = app.revision_painted_at - since_launch(started)
 
     rows = screen.state.rows(screen.tolerance_rule) if screen.state else []
@@ -220,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--op", default=None, help="op the explorer opens on")
     parser.add_argument("--edits", type=int, default=0, help="warm edits to time after every result arrived")
     parser.add_argument("--big", action="store_true", help="also run the 1000x1000 softmax")
+    parser.add_argument("--typing", choices=("cursor", "edits"), default="cursor", help="keys pressed during warm-up")
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument profile of the warm phase here")
     options = parser.parse_args(argv)
     measured = asyncio.run(run(options))

@@ -144,8 +144,8 @@ TARGETS = [
     ),
     Target(
         "keyboard during warm-up",
-        "max over edits pressed every 50 ms from the op screen's mount until every worker is ready: "
-        "key posted to the op screen having sent the request",
+        "max over cursor keys pressed every 50 ms, from the op screen's mount until every worker is ready, "
+        "of key posted to its last handler finished",
         100.0, "ms",
         lambda r: 1000 * max(key_latencies(r["warmup_keys"]["keys"])),
     ),
