@@ -13,6 +13,7 @@ os.environ["XFRAME_TUI_TEST_OPS"] = "1"
 
 from collections.abc import Callable, Iterator, Mapping  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -119,3 +120,10 @@ def run_op(worker_pool: WorkerPool) -> RunOp:
         return outcome
 
     return run
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reliability table that the README's reliability section shows."""
+    from tests.reliability import write_report
+
+    write_report(Path(session.config.rootpath) / "build" / "reliability.md")

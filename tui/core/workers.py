@@ -358,7 +358,13 @@ class WorkerPool:
         return self
 
     def submit(self, worker: str, request: RunRequest) -> Future[RunReply]:
-        return self.channels[worker].submit(request)
+        """Queue a request for a worker; one this pool did not start resolves as unavailable."""
+        channel = self.channels.get(worker)
+        if channel is None:
+            future: Future[RunReply] = Future()
+            future.set_exception(WorkerUnavailable(worker, "not started: this pool runs without that framework"))
+            return future
+        return channel.submit(request)
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Block until every worker is ready or unavailable."""

@@ -71,4 +71,47 @@ def huge_output(x):
     return np.broadcast_to(np.float32(1), (100_000, 1_000))
 
 
-OPS = (crash, sleep, huge)
+
+segfault = Op(
+    id="test_segfault",
+    title="test: segfault the worker",
+    family="testing",
+    inputs=(InputSpec("x", "float", "[1.0]"),),
+    hidden=True,
+)
+
+
+@segfault.reference
+def reference_segfault(x):
+    return x
+
+
+@segfault.formulation("torch", "ctypes.string_at(0)")
+def read_address_zero(x):
+    import ctypes
+
+    return ctypes.string_at(0)
+
+
+exit_loop = Op(
+    id="test_exit",
+    title="test: leave the worker's loop",
+    family="testing",
+    inputs=(InputSpec("x", "float", "[1.0]"),),
+    hidden=True,
+)
+
+
+@exit_loop.reference
+def reference_exit(x):
+    return x
+
+
+@exit_loop.formulation("torch", "raise SystemExit(3)")
+def exit_worker(x):
+    # SystemExit is not an Exception, so it escapes the per-formulation handler
+    # and the worker's loop, as a bug in a framework's atexit path might.
+    raise SystemExit(3)
+
+
+OPS = (crash, sleep, huge, segfault, exit_loop)
