@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -13,33 +15,45 @@ from textual.timer import Timer
 
 from tui.app.messages import WorkerStatusChanged
 from tui.app.screens.help import HelpScreen
+from tui.app.screens.matrix import BehaviourMatrixScreen
 from tui.app.screens.op import OpScreen
 from tui.app.screens.ops import OpsScreen
 from tui.core.catalog import get_op, visible_ops
 from tui.core.catalog.base import BACKENDS
+from tui.core.catalog.probes import PROBES
 from tui.core.state import OpEdits, SessionStore, atomic_write
 from tui.core.workers import DEFAULT_DEADLINE, WorkerEvent, WorkerPool, WorkerStatus
 
+NARROW_WIDTH = 120
+"""Terminal columns below which result columns stop sharing the width."""
 SAVE_DELAY = 0.5
 """Seconds after the last keystroke before typed inputs are written to disk."""
 
 
 class OpCommands(Provider):
-    """Command palette entries that open each op."""
+    """Command palette entries that open each op, and the behaviour matrix of each op with probes."""
 
-    def _entries(self) -> list[tuple[str, str, str]]:
-        return [(f"Open {op.title} ({op.id})", op.id, op.table.get("torch", "")) for op in visible_ops()]
+    def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
+        entries = [
+            (f"Open {op.title} ({op.id})", partial(self.app.open_op, op.id), op.table.get("torch", ""))
+            for op in visible_ops()
+        ]
+        for op in visible_ops():
+            if PROBES.get(op.id):
+                help_text = "run every edge-case probe on every formulation"
+                entries.append((f"Behaviour matrix of {op.title} ({op.id})", partial(self.app.open_matrix, op.id), help_text))
+        return entries
 
     async def discover(self) -> Hits:
-        for text, op_id, help_text in self._entries():
-            yield DiscoveryHit(text, partial(self.app.open_op, op_id), help=help_text)
+        for text, command, help_text in self._entries():
+            yield DiscoveryHit(text, command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for text, op_id, help_text in self._entries():
+        for text, command, help_text in self._entries():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self.app.open_op, op_id), help=help_text)
+                yield Hit(score, matcher.highlight(text), command, help=help_text)
 
 
 class XFrameApp(App[None]):
@@ -99,6 +113,10 @@ class XFrameApp(App[None]):
         # Start the workers after the first frame, so the table shows at once.
         self.call_after_refresh(self.pool.start)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Below this width, result columns keep a readable fixed width and scroll sideways.
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
     def on_unmount(self) -> None:
         self.save_edits()
         self.pool.remove_listener(self._on_worker_event)
@@ -134,6 +152,14 @@ class XFrameApp(App[None]):
             self.switch_screen(name)
         else:
             self.push_screen(name)
+
+    def open_matrix(self, op_id: str) -> None:
+        """Show the behaviour matrix of an op's probes in float32, in place of one already on top."""
+        screen = BehaviourMatrixScreen(get_op(op_id))
+        if isinstance(self.screen, BehaviourMatrixScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
     def remember_edits(self, op_id: str, edits: OpEdits) -> None:
         """Keep an op's typed texts and save them shortly after typing pauses."""
