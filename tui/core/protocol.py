@@ -34,62 +34,75 @@ class ProtocolError(Exception):
 
 def encode(message: Any) -> bytes:
     """Encode nested dicts, lists, scalars and arrays as one frame."""
-    chunks: list[bytes] = []
-    offset = 0
+    return b"".join(encode_parts(message))
 
-    def pack(value: Any) -> Any:
-        nonlocal offset
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind not in "biufc":
-                raise ProtocolError(f"cannot send an array of dtype {value.dtype}")
-            data = np.ascontiguousarray(value).tobytes()
-            entry = {ARRAY_KEY: [value.dtype.str, list(value.shape), offset, len(data)]}
-            chunks.append(data)
-            offset += len(data)
-            return entry
-        if isinstance(value, dict):
-            return {str(key): pack(item) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [pack(item) for item in value]
-        if isinstance(value, np.generic):
-            return value.item()
-        return value
 
-    packed = pack(message)
+def encode_parts(message: Any) -> list[bytes | memoryview]:
+    """Encode a message as the pieces of one frame, to be written in order.
+
+    The first piece holds the length prefix and the header; each array
+    follows as a view of its own memory, so a large array is not copied
+    before it is written (a non-contiguous one is copied once).
+    """
+    chunks: list[memoryview] = []
+    packed = _pack(message, chunks)
     header = json.dumps(packed).encode()
-    body = header + b"\n" + b"".join(chunks)
+    size = len(header) + 1 + sum(chunk.nbytes for chunk in chunks)
     if frame_observer is not None:
-        frame_observer("encode", LENGTH.size + len(body), packed)
-    return LENGTH.pack(len(body)) + body
+        frame_observer("encode", LENGTH.size + size, packed)
+    return [LENGTH.pack(size) + header + b"\n", *chunks]
 
 
-def decode(body: bytes) -> Any:
-    """Decode a frame body (without its length prefix)."""
+# _pack and _unpack are module functions, not closures: a recursive closure is
+# a reference cycle, which kept each frame's arrays alive until the next
+# garbage collection.
+
+
+def _pack(value: Any, chunks: list[memoryview]) -> Any:
+    """Return `value` with each array replaced by its header entry, its bytes appended to `chunks`."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biufc":
+            raise ProtocolError(f"cannot send an array of dtype {value.dtype}")
+        offset = sum(chunk.nbytes for chunk in chunks)
+        data = memoryview(np.ascontiguousarray(value).reshape(-1).view(np.uint8))
+        chunks.append(data)
+        return {ARRAY_KEY: [value.dtype.str, list(value.shape), offset, data.nbytes]}
+    if isinstance(value, dict):
+        return {str(key): _pack(item, chunks) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_pack(item, chunks) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def decode(body: bytes | bytearray) -> Any:
+    """Decode a frame body (without its length prefix); arrays are copied out of it."""
     split = body.find(b"\n")
     if split < 0:
         raise ProtocolError("frame has no header")
-    data = memoryview(body)[split + 1 :]
-
-    def unpack(value: Any) -> Any:
-        if isinstance(value, dict):
-            if ARRAY_KEY in value:
-                dtype, shape, start, size = value[ARRAY_KEY]
-                flat = np.frombuffer(data[start : start + size], dtype=np.dtype(dtype))
-                return flat.reshape(shape).copy()
-            return {key: unpack(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [unpack(item) for item in value]
-        return value
-
     header = json.loads(body[:split])
     if frame_observer is not None:
         frame_observer("decode", LENGTH.size + len(body), header)
-    return unpack(header)
+    return _unpack(header, memoryview(body)[split + 1 :])
+
+
+def _unpack(value: Any, data: memoryview) -> Any:
+    if isinstance(value, dict):
+        if ARRAY_KEY in value:
+            dtype, shape, start, size = value[ARRAY_KEY]
+            flat = np.frombuffer(data[start : start + size], dtype=np.dtype(dtype))
+            return flat.reshape(shape).copy()
+        return {key: _unpack(item, data) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unpack(item, data) for item in value]
+    return value
 
 
 def write_frame(stream: BinaryIO, message: Any) -> None:
     """Write one message and flush it."""
-    stream.write(encode(message))
+    for part in encode_parts(message):
+        stream.write(part)
     stream.flush()
 
 
