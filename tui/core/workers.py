@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.catalog.base import BACKENDS, WORKERS
-from tui.core.protocol import LENGTH, decode, encode, reply_from_wire, request_to_wire
+from tui.core.protocol import LENGTH, decode, encode_parts, reply_from_wire, request_to_wire
 from tui.core.run import RunReply, RunRequest
 
 DEFAULT_DEADLINE = 10.0
@@ -35,6 +35,14 @@ DEFAULT_DEADLINE = 10.0
 DEFAULT_STARTUP_TIMEOUT = 300.0
 """Seconds a worker may take to import its framework; generous for loaded machines."""
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STARTUP_ORDER: tuple[str, ...] = ("tensorflow", "numpy", "torch", "sklearn")
+"""The order in which workers start when the machine has fewer cores than workers.
+
+TensorFlow's import is the slowest, so it starts first and has a core to
+itself from the start; NumPy's is the fastest and serves the float64
+reference, so it starts next. Among the workers still waiting, one with a
+pending request goes first.
+"""
 
 
 class WorkerStatus(str, Enum):
@@ -110,8 +118,11 @@ class WorkerProcess:
     def send(self, message: Any) -> None:
         assert self.process is not None and self.process.stdin is not None
         try:
-            self.process.stdin.write(encode(message))
-        except (BrokenPipeError, OSError):
+            fd = self.process.stdin.fileno()
+            for part in encode_parts(message):
+                _write_all(fd, part)
+        except (BrokenPipeError, OSError, ValueError):
+            # ValueError: close() closed the pipe while this thread was writing.
             raise WorkerCrashed(self.name, self.exit_description()) from None
 
     def receive(self, timeout: float) -> Any:
@@ -121,24 +132,29 @@ class WorkerProcess:
         (length,) = LENGTH.unpack(prefix)
         return decode(self._read(length, deadline, timeout))
 
-    def _read(self, size: int, deadline: float, timeout: float) -> bytes:
+    def _read(self, size: int, deadline: float, timeout: float) -> bytearray:
+        """Read exactly `size` bytes into one buffer, so a large frame is not copied again."""
         assert self.process is not None and self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-        chunks: list[bytes] = []
-        remaining = size
-        while remaining:
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        filled = 0
+        while filled < size:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WorkerTimedOut(self.name, f"no reply within {timeout:g} s; the worker was stopped")
-            readable, _, _ = select.select([fd], [], [], left)
-            if not readable:
-                continue
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
+            try:
+                fd = self.process.stdout.fileno()
+                readable, _, _ = select.select([fd], [], [], left)
+                if not readable:
+                    continue
+                count = os.readv(fd, [view[filled:]])
+            except (OSError, ValueError):
+                # close() closed the pipe while this thread was waiting on it.
+                raise WorkerCrashed(self.name, "the worker was stopped") from None
+            if not count:
                 raise WorkerCrashed(self.name, self.exit_description())
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+            filled += count
+        return buffer
 
     def exit_description(self) -> str:
         """Describe how the process ended, with the last lines of its log."""
@@ -181,7 +197,80 @@ class WorkerProcess:
                 stream.close()
 
 
+def _write_all(fd: int, data: bytes | memoryview) -> None:
+    """Write every byte of `data` to a blocking file descriptor."""
+    view = memoryview(data)
+    while view.nbytes:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
 Listener = Callable[[WorkerEvent], None]
+
+
+class StartupGate:
+    """Lets at most `slots` workers import their frameworks at the same time.
+
+    Imports are CPU-bound, so more imports than cores only slow each one
+    down: on 2 cores, four workers starting together finish TensorFlow last
+    and late, while one core for TensorFlow and the other for the rest in
+    turn has every worker ready when TensorFlow is.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self.slots = max(1, slots)
+        self._waiting: list[WorkerChannel] = []
+        self._starting = 0
+        self._closed = False
+        self._condition = threading.Condition()
+
+    def register(self, channels: Iterable[WorkerChannel]) -> None:
+        """Queue every channel before any thread starts, so the order does not depend on thread timing."""
+        with self._condition:
+            self._waiting.extend(channels)
+
+    def enter(self, channel: WorkerChannel) -> bool:
+        """Block until `channel` may start its process; False if the gate closed first."""
+        with self._condition:
+            if channel not in self._waiting:
+                self._waiting.append(channel)
+            while not self._closed:
+                if self._starting < self.slots and self._next() is channel:
+                    self._waiting.remove(channel)
+                    self._starting += 1
+                    # The next channel in line may fit in a slot still free.
+                    self._condition.notify_all()
+                    return True
+                self._condition.wait()
+            self._waiting.remove(channel)
+            return False
+
+    def leave(self) -> None:
+        """Free the slot of a worker that finished starting, ready or not."""
+        with self._condition:
+            self._starting -= 1
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        """Release every waiting channel; they start nothing."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    def _next(self) -> WorkerChannel:
+        def priority(channel: WorkerChannel) -> tuple[bool, int]:
+            rank = STARTUP_ORDER.index(channel.worker) if channel.worker in STARTUP_ORDER else len(STARTUP_ORDER)
+            return (not channel.has_pending, rank)
+
+        return min(self._waiting, key=priority)
+
+
+def available_cores() -> int:
+    """Return the number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class WorkerChannel(threading.Thread):
@@ -195,9 +284,11 @@ class WorkerChannel(threading.Thread):
         deadline: float,
         startup_timeout: float,
         env: dict[str, str] | None = None,
+        gate: StartupGate | None = None,
     ) -> None:
         super().__init__(name=f"worker-{name}", daemon=True)
         self.worker = name
+        self.gate = gate
         self.process = WorkerProcess(name, log_path, env)
         self.listener = listener
         self.deadline = deadline
@@ -209,6 +300,11 @@ class WorkerChannel(threading.Thread):
         self._pending: tuple[RunRequest, Future[RunReply]] | None = None
         self._closing = False
         self._unavailable_reason = ""
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether a request is waiting to be sent."""
+        return self._pending is not None
 
     def submit(self, request: RunRequest) -> Future[RunReply]:
         """Queue a request, replacing any request not yet sent."""
@@ -235,7 +331,13 @@ class WorkerChannel(threading.Thread):
             self.process.stop()
 
     def run(self) -> None:
-        self._start_process(WorkerStatus.STARTING)
+        if self.gate is None:
+            self._start_process(WorkerStatus.STARTING)
+        elif self.gate.enter(self):
+            try:
+                self._start_process(WorkerStatus.STARTING)
+            finally:
+                self.gate.leave()
         while True:
             with self._condition:
                 while self._pending is None and not self._closing:
@@ -324,6 +426,7 @@ class WorkerPool:
     ) -> None:
         self._log_dir = tempfile.TemporaryDirectory(prefix="xframe-tui-workers-")
         self._listeners: list[Listener] = [listener] if listener else []
+        self._gate = StartupGate(available_cores())
         self.channels = {
             name: WorkerChannel(
                 name,
@@ -332,6 +435,7 @@ class WorkerPool:
                 deadline,
                 startup_timeout,
                 env,
+                self._gate,
             )
             for name in workers
         }
@@ -353,6 +457,7 @@ class WorkerPool:
         """Start every worker; each imports its framework in parallel with the others."""
         if not self._started:
             self._started = True
+            self._gate.register(self.channels.values())
             for channel in self.channels.values():
                 channel.start()
         return self
@@ -379,6 +484,7 @@ class WorkerPool:
         return self.channels[worker].status
 
     def close(self) -> None:
+        self._gate.close()
         for channel in self.channels.values():
             channel.close()
         for channel in self.channels.values():
