@@ -25,6 +25,13 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 HIDE_PACKAGES_VARIABLE = "XFRAME_TUI_HIDE_PACKAGES"
 """Comma-separated top-level package names this worker must fail to import."""
 
+NICENESS_VARIABLE = "XFRAME_TUI_WORKER_NICENESS"
+"""Overrides WORKER_NICENESS; 0 keeps the worker at the UI's priority."""
+WORKER_NICENESS = 10
+"""How far a worker lowers its CPU priority (see `nice`). The UI process then
+gets a core as soon as it needs one, so keys are handled while frameworks
+import; a worker still gets every cycle the UI leaves idle."""
+
 
 class HiddenPackageFinder(importlib.abc.MetaPathFinder):
     """Makes imports of some top-level packages fail as if they were not installed.
@@ -66,7 +73,18 @@ def _take_protocol_streams() -> tuple[object, object]:
     return protocol_in, protocol_out
 
 
+def lower_priority() -> None:
+    """Raise this process's niceness by WORKER_NICENESS, or by the variable's value."""
+    try:
+        increment = int(os.environ.get(NICENESS_VARIABLE, WORKER_NICENESS))
+        if increment > 0:
+            os.nice(increment)
+    except (ValueError, OSError):
+        pass  # an invalid value or a platform without nice(): keep the priority
+
+
 def main(worker: str) -> int:
+    lower_priority()
     protocol_in, protocol_out = _take_protocol_streams()
 
     from tui.core.protocol import read_frame, reply_to_wire, request_from_wire, write_frame
