@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tolerance", choices=TOLERANCE_RULES, default="torch", help="tolerance rule (default torch: assert_close's defaults)")
     run.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
+    probe = commands.add_parser("probe", help="run every edge-case probe of one op and print the behaviour matrix")
+    probe.add_argument("op", help="op id, as printed by `xframe-tui list`")
+    probe.add_argument("--dtype", choices=DTYPES, default="float32", help="compute dtype of float inputs (default float32)")
+    probe.add_argument("--tolerance", choices=TOLERANCE_RULES, default="torch", help="tolerance rule (default torch: assert_close's defaults)")
+    probe.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
     try:
         from tui.core.convert.cli import add_convert_parser
     except ImportError:
@@ -61,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return list_ops()
     if args.command == "run":
         return run_op(args)
+    if args.command == "probe":
+        from tui.cli_probe import probe_op
+
+        return probe_op(args)
     if args.command == "convert":
         from tui.core.convert.cli import run_convert
 
