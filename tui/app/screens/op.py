@@ -16,12 +16,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui.app.messages import ResultsArrived
+from tui.app.screens.matrix import BehaviourMatrixScreen
+from tui.app.screens.probe_picker import ProbePicker
 from tui.app.widgets.details import LossBreakdown, SimilarityTables
 from tui.app.widgets.input_editor import InputEditor
 from tui.app.widgets.param_field import ParamField
 from tui.app.widgets.results import AgreementStrip, ResultColumn
 from tui.core.catalog.base import DTYPES, InputError, Op, ParamError, ParamSpec
+from tui.core.catalog.probes import PROBES, Probe
 from tui.core.compare import TOLERANCE_RULES
+from tui.core.probes import probe_input_texts, probe_param_texts
 from tui.core.report import Row, RunState
 from tui.core.run import RunReply, build_request
 from tui.core.state import OpEdits
@@ -45,6 +49,8 @@ class OpScreen(Screen[None]):
         Binding("f2", "show_tab('tab-results')", "Results"),
         Binding("f3", "show_tab('tab-details')", "Details", show=False),
         Binding("f4", "show_tab('tab-notes')", "Notes"),
+        Binding("f6", "probes", "Probes"),
+        Binding("f7", "matrix", "Matrix"),
         Binding("f1", "app.help", "Help"),
     ]
 
@@ -229,6 +235,36 @@ class OpScreen(Screen[None]):
         for field in self.query(ParamField):
             field.set_value(field.spec.default)
         self.notify(f"{self.op.id}: inputs and params reset to their defaults", timeout=3)
+
+    def action_probes(self) -> None:
+        """Offer the op's edge-case probes; the chosen one replaces the inputs and params."""
+        if not PROBES.get(self.op.id):
+            self.notify(f"{self.op.id} has no probes", severity="warning", timeout=3)
+            return
+        self.app.push_screen(ProbePicker(self.op), self.load_probe)
+
+    def load_probe(self, probe: Probe | None) -> None:
+        """Put a probe's texts in every editor and param field, which runs it."""
+        if probe is None:
+            return
+        inputs = probe_input_texts(self.op, probe)
+        params = probe_param_texts(self.op, probe)
+        for editor in self.query(InputEditor):
+            editor.set_text(inputs[editor.spec.name])
+        for field in self.query(ParamField):
+            if field.spec.name in params:
+                field.set_value(params[field.spec.name])
+        self.notify(f"probe {probe.name!r}: {probe.description}", timeout=6)
+
+    def action_matrix(self) -> None:
+        """Run every probe of the op and show each formulation's result in the behaviour matrix."""
+        dtype = self.query_one("#param-dtype", ParamField).value
+        self.app.push_screen(BehaviourMatrixScreen(self.op, dtype, self.tolerance_rule), self._matrix_closed)
+
+    def _matrix_closed(self, result: None) -> None:
+        # The matrix shares the workers, so it may have replaced a run of these inputs that was not yet sent.
+        if self.state is None or not self.state.complete:
+            self.action_run()
 
     def action_show_tab(self, tab: str) -> None:
         tabs = self.query_one(TabbedContent)
