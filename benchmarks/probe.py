@@ -25,28 +25,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input
 
 from benchmarks.clock import since_launch
+from benchmarks.timeline import Timeline
 from tui.app import app as app_module
 from tui.app.app import XFrameApp
 from tui.app.screens.op import OpScreen
 from tui.app.screens.ops import OpsScreen
 from tui.app.widgets.input_editor import InputEditor
-from tui.core.workers import WorkerEvent, WorkerStatus
-
-
-@dataclass
-class Timeline:
-    """What one launch of the app recorded, in seconds since launch."""
-
-    first_frame: float | None = None
-    table_frame: float | None = None
-    """First frame of the ops table with its rows."""
-    worker_started: dict[str, float] = field(default_factory=dict)
-    worker_ready: dict[str, float] = field(default_factory=dict)
-    worker_warm_up: dict[str, float] = field(default_factory=dict)
-    """Seconds each worker reported for importing and warming up its framework."""
-    column_values: dict[str, float] = field(default_factory=dict)
-    """First frame in which a backend's column shows a result, by backend."""
-    frames: int = 0
 
 
 class ProbedApp(XFrameApp):
@@ -55,21 +39,16 @@ class ProbedApp(XFrameApp):
     # Textual resolves a relative CSS_PATH next to the subclass's module.
     CSS_PATH = str(Path(app_module.__file__).with_name(XFrameApp.CSS_PATH))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, timeline: Timeline | None = None, **kwargs: Any) -> None:
+        """Pass `timeline` when it already listens to a pool started before the app."""
         super().__init__(*args, **kwargs)
-        self.timeline = Timeline()
         self.watched_revision: int | None = None
         self.revision_painted = asyncio.Event()
         self.revision_painted_at: float | None = None
-        self.pool.add_listener(self._record_worker_event)
-
-    def _record_worker_event(self, event: WorkerEvent) -> None:
-        now = since_launch()
-        if event.status is WorkerStatus.STARTING:
-            self.timeline.worker_started.setdefault(event.worker, now)
-        if event.status in (WorkerStatus.READY, WorkerStatus.UNAVAILABLE):
-            self.timeline.worker_ready.setdefault(event.worker, now)
-            self.timeline.worker_warm_up.setdefault(event.worker, event.warm_up)
+        if timeline is None:
+            timeline = Timeline()
+            self.pool.add_listener(timeline.record_worker_event)
+        self.timeline = timeline
 
     def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
         super()._display(screen, renderable)

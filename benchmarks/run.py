@@ -68,6 +68,8 @@ def repetition(index: int, edits: int) -> dict[str, Any]:
     measured["warmup_keys"] = session("warmup_keys", "--op", "softmax")
     log(f"repetition {index}: typing edits during warm-up")
     measured["warmup_typing"] = session("warmup_keys", "--op", "softmax", "--typing", "edits")
+    log(f"repetition {index}: softmax with the workers started before the UI imports (experiment)")
+    measured["early_pool"] = session("first_results", "--op", "softmax", "--early-pool")
     log(f"repetition {index}: cosine similarity (scikit-learn column)")
     measured["cosine"] = session("first_results", "--op", "cosine_similarity")
 

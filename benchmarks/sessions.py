@@ -7,16 +7,28 @@ process (benchmarks.clock).
 
 from __future__ import annotations
 
+import sys
+
 from benchmarks.clock import since_launch
 
 INTERPRETER_READY = since_launch()
+
+EARLY_POOL = None
+EARLY_TIMELINE = None
+if "--early-pool" in sys.argv:
+    # An experiment for a proposed change: start the workers before the UI's
+    # own imports, as tui/cli.py could, instead of after the first frame.
+    from benchmarks.timeline import Timeline
+    from tui.core.workers import WorkerPool
+
+    EARLY_TIMELINE = Timeline()
+    EARLY_POOL = WorkerPool(listener=EARLY_TIMELINE.record_worker_event).start()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
@@ -204,11 +216,18 @@ SCENARIOS = {"first_frame": first_frame, "first_results": first_results, "warmup
 
 
 async def run(options: argparse.Namespace) -> dict[str, Any]:
-    app = ProbedApp(initial_op=options.op)
+    if EARLY_POOL is not None:
+        app = ProbedApp(initial_op=options.op, pool=EARLY_POOL, timeline=EARLY_TIMELINE)
+    else:
+        app = ProbedApp(initial_op=options.op)
     measured: dict[str, Any] = {}
-    async with app.run_test(size=SIZE) as pilot:
-        measured = await SCENARIOS[options.scenario](app, options)
-        await pilot.pause()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            measured = await SCENARIOS[options.scenario](app, options)
+            await pilot.pause()
+    finally:
+        if EARLY_POOL is not None:
+            EARLY_POOL.close()
     measured["timeline"] = asdict(app.timeline)
     measured["interpreter_ready"] = INTERPRETER_READY
     measured["app_imported"] = APP_IMPORTED
@@ -223,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--op", default=None, help="op the explorer opens on")
     parser.add_argument("--edits", type=int, default=0, help="warm edits to time after every result arrived")
     parser.add_argument("--big", action="store_true", help="also run the 1000x1000 softmax")
+    parser.add_argument("--early-pool", action="store_true", help="start the workers before importing the UI (an experiment)")
     parser.add_argument("--typing", choices=("cursor", "edits"), default="cursor", help="keys pressed during warm-up")
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument profile of the warm phase here")
     options = parser.parse_args(argv)
