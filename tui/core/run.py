@@ -54,6 +54,9 @@ class FormulationResult:
     error: RunError | None = None
     variants: dict[str, FormulationResult] = field(default_factory=dict)
     """Results of the op's extra runs, such as per-sample losses."""
+    gradients: dict[str, dict[str, np.ndarray | RunError]] = field(default_factory=dict)
+    """With a `grad` request: by seed ("implicit", "sum", "mean"), then by float input name,
+    d(output)/d(input) or the exception the framework raised. Empty otherwise."""
 
     @property
     def ok(self) -> bool:

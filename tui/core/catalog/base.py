@@ -79,6 +79,9 @@ class InputSpec:
     """The default value as text in the tensor language."""
     doc: str = ""
     optional: bool = False
+    differentiable: bool = True
+    """For a float input, whether the gradients view differentiates with respect to it. False
+    for constants such as class weights: torch's losses raise when those require grad."""
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ class Convention:
     whole: bool = False
     """With `whole`, `to_reference` maps the list of all outputs at once, as when
     per-axis index arrays are stacked into the reference's single array."""
+    maps_gradients: bool = False
+    """Whether `to_reference` is linear and elementwise (a negation, say), so that it
+    maps the gradients of the sum and mean seeds the same way it maps outputs."""
 
     def apply(
         self, outputs: list[np.ndarray], inputs: dict[str, np.ndarray | None] | None
@@ -201,6 +207,8 @@ class Formulation:
     view: View | None = None
     dtypes: tuple[str, ...] = DTYPES
     """Compute dtypes this formulation accepts; others get "not supported"."""
+    differentiable: bool = True
+    """Whether the gradients view differentiates this formulation (torch and TensorFlow only)."""
 
     @cached_property
     def code(self) -> str:
@@ -247,6 +255,9 @@ class Op:
     """Extra runs with param overrides, such as per-sample losses for a breakdown."""
     hidden: bool = False
     """Test-only ops are hidden from the ops table."""
+    differentiable: bool = True
+    """False for ops with no gradient to show, such as an argmax (accuracy) or integer
+    inputs only (one-hot); they get no gradients view."""
 
     formulations: list[Formulation] = field(default_factory=list)
     reference_fn: Callable[..., Any] | None = None
@@ -262,6 +273,7 @@ class Op:
         convention: Convention | None = None,
         view: View | None = None,
         dtypes: Sequence[str] = DTYPES,
+        differentiable: bool = True,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated function as this op's formulation on a backend."""
         if backend not in BACKENDS or backend == "reference":
@@ -270,7 +282,9 @@ class Op:
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             formulation_id = f"{backend}:{fn.__name__}"
             self.formulations.append(
-                Formulation(self.id, formulation_id, backend, api, fn, convention, view, tuple(dtypes))
+                Formulation(
+                    self.id, formulation_id, backend, api, fn, convention, view, tuple(dtypes), differentiable
+                )
             )
             return fn
 

@@ -106,6 +106,7 @@ one_hot = Op(
     id="one_hot",
     title="one-hot encoding",
     family="functions",
+    differentiable=False,
     inputs=(InputSpec("indices", "int", "[0, 2, 1, 0]", "class indices, any shape"),),
     params=(
         ParamSpec("depth", "int", 3, "number of classes: the length of each one-hot row", minimum=0),

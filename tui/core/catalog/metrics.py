@@ -11,6 +11,7 @@ accuracy = Op(
     id="accuracy",
     title="accuracy",
     family="metrics",
+    differentiable=False,
     inputs=(
         InputSpec(
             "predictions",

@@ -102,7 +102,7 @@ def similarity_tables(inputs, params):
 
 
 DIAGONAL = View("matrix of every x row against every y row; its diagonal is compared", np.diagonal)
-NEGATED = Convention("the Keras loss is minus the similarity", np.negative)
+NEGATED = Convention("the Keras loss is minus the similarity", np.negative, maps_gradients=True)
 def zero_rows(inputs: dict[str, np.ndarray | None]) -> np.ndarray:
     """Rows where x or y is a zero vector, which has no direction."""
     return (np.linalg.norm(inputs["x"], axis=1) == 0) | (np.linalg.norm(inputs["y"], axis=1) == 0)
