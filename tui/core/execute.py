@@ -14,6 +14,7 @@ import numpy as np
 from tui.core.adapters import ADAPTERS, Adapter, DtypeNotSupported, flatten_outputs
 from tui.core.catalog import get_op
 from tui.core.catalog.base import BACKENDS, Formulation, Op
+from tui.core.gradients import differentiates, float_inputs, framework_gradients, reference_gradients
 from tui.core.run import FormulationResult, RunError, RunReply, RunRequest
 
 MAX_OUTPUT_ELEMENTS = 10_000_000
@@ -118,6 +119,32 @@ def _store_outputs(result: FormulationResult, adapter: Adapter, value: Any) -> N
     result.dtypes = dtypes
 
 
+def add_gradients(
+    formulation: Formulation,
+    adapter: Adapter,
+    op: Op,
+    request: RunRequest,
+    result: FormulationResult,
+) -> None:
+    """Store a formulation's gradients in its result, for a `grad` request whose forward run succeeded."""
+    wrt = float_inputs(op, request.inputs)
+    if not request.grad or not result.ok or not wrt or not differentiates(formulation, op):
+        return
+
+    arguments = _arguments(formulation, adapter, op, request, request.params)
+    # The forward run of the same code already recorded its warnings; repeats are dropped.
+    with capture_warnings():
+        try:
+            if formulation.backend == "reference":
+                result.gradients = reference_gradients(formulation.fn, arguments, wrt)
+            else:
+                result.gradients = framework_gradients(
+                    formulation.backend, formulation.fn, arguments, wrt, adapter.to_numpy
+                )
+        finally:
+            adapter.restore_defaults()
+
+
 def execute(request: RunRequest, worker: str, adapters: dict[str, Adapter]) -> RunReply:
     """Run every formulation of the request's op that belongs to this worker."""
     op = get_op(request.op)
@@ -128,6 +155,7 @@ def execute(request: RunRequest, worker: str, adapters: dict[str, Adapter]) -> R
             continue
         adapter = adapters[formulation.backend]
         result = run_formulation(formulation, adapter, op, request, request.params)
+        add_gradients(formulation, adapter, op, request, result)
         for name, overrides in op.variants.items():
             params = {**request.params, **overrides}
             result.variants[name] = run_formulation(formulation, adapter, op, request, params)

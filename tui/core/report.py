@@ -15,6 +15,7 @@ import numpy as np
 
 from tui.core.catalog.base import BACKENDS, Formulation, Op
 from tui.core.compare import Comparison, Verdict, compare_outputs
+from tui.core.gradient_report import gradient_rows, gradient_setup, result_gradients
 from tui.core.run import FormulationResult, RunReply, RunRequest
 from tui.core.workers import WorkerFailed, WorkerPool
 
@@ -168,8 +169,8 @@ def row_to_json(row: Row) -> dict[str, Any]:
 
 
 def state_to_json(state: RunState, rule: str = "torch") -> dict[str, Any]:
-    """The `xframe-tui run --json` document."""
-    return {
+    """The `xframe-tui run --json` document; a `grad` request adds the gradient entries."""
+    document = {
         "op": state.op.id,
         "dtype": state.request.dtype,
         "params": json_value(state.request.params),
@@ -178,3 +179,9 @@ def state_to_json(state: RunState, rule: str = "torch") -> dict[str, Any]:
         "diagnostics": state.diagnostics,
         "results": [row_to_json(row) for row in state.rows(rule)],
     }
+    if state.request.grad:
+        rows = {row.formulation.id: row for row in gradient_rows(state, rule)}
+        for entry in document["results"]:
+            entry.update(json_value(result_gradients(rows.get(entry["id"]))))
+        document.update(json_value(gradient_setup(state)))
+    return document
