@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dtype", choices=DTYPES, default="float32", help="compute dtype of float inputs (default float32)")
     run.add_argument("--tolerance", choices=TOLERANCE_RULES, default="torch", help="tolerance rule (default torch: assert_close's defaults)")
     run.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    run.add_argument(
+        "--grad",
+        action="store_true",
+        help="also compute d(output)/d(each float input) in torch and TensorFlow for the implicit, sum and mean seeds",
+    )
 
     probe = commands.add_parser("probe", help="run every edge-case probe of one op and print the behaviour matrix")
     probe.add_argument("op", help="op id, as printed by `xframe-tui list`")
@@ -118,6 +123,7 @@ def split_assignment(text: str, option: str) -> tuple[str, str]:
 def run_op(args: argparse.Namespace) -> int:
     from tui.core.catalog import UnknownOpError, get_op
     from tui.core.catalog.base import InputError, ParamError
+    from tui.core.gradients import has_gradients
     from tui.core.run import build_request
     from tui.core.tensors import TensorSyntaxError, parse_tensor
 
@@ -148,8 +154,10 @@ def run_op(args: argparse.Namespace) -> int:
             arrays[name] = parse_tensor(text)
         except TensorSyntaxError as exc:
             return fail(f"input {name}: {exc}")
+    if args.grad and not has_gradients(op):
+        return fail(f"--grad: {op.id} has no gradients; its output has no derivative in a float input")
     try:
-        request = build_request(op, arrays, params, args.dtype)
+        request = build_request(op, arrays, params, args.dtype, grad=args.grad)
     except (InputError, ParamError) as exc:
         kind = "input" if isinstance(exc, InputError) else "param"
         return fail(f"{kind} {exc.name}: {exc.message}")
@@ -167,7 +175,12 @@ def run_op(args: argparse.Namespace) -> int:
 
         from tui.app.render import print_run
 
-        print_run(Console(), state, args.tolerance)
+        console = Console()
+        print_run(console, state, args.tolerance)
+        if args.grad:
+            from tui.app.render_gradients import print_gradients
+
+            print_gradients(console, state, args.tolerance)
     return 0
 
 
