@@ -19,12 +19,14 @@ from tui.app.messages import ResultsArrived
 from tui.app.screens.matrix import BehaviourMatrixScreen
 from tui.app.screens.probe_picker import ProbePicker
 from tui.app.widgets.details import LossBreakdown, SimilarityTables
+from tui.app.widgets.gradients import GradientsPanel
 from tui.app.widgets.input_editor import InputEditor
 from tui.app.widgets.param_field import ParamField
 from tui.app.widgets.results import AgreementStrip, ResultColumn
 from tui.core.catalog.base import DTYPES, InputError, Op, ParamError, ParamSpec
 from tui.core.catalog.probes import PROBES, Probe
 from tui.core.compare import TOLERANCE_RULES
+from tui.core.gradients import has_gradients
 from tui.core.probes import probe_input_texts, probe_param_texts
 from tui.core.report import Row, RunState
 from tui.core.run import RunReply, build_request
@@ -49,6 +51,7 @@ class OpScreen(Screen[None]):
         Binding("f2", "show_tab('tab-results')", "Results"),
         Binding("f3", "show_tab('tab-details')", "Details", show=False),
         Binding("f4", "show_tab('tab-notes')", "Notes"),
+        Binding("f5", "show_tab('tab-gradients')", "Gradients"),
         Binding("f6", "probes", "Probes"),
         Binding("f7", "matrix", "Matrix"),
         Binding("f1", "app.help", "Help"),
@@ -93,6 +96,10 @@ class OpScreen(Screen[None]):
             with TabPane("Notes", id="tab-notes"):
                 with VerticalScroll():
                     yield Static(Text(self.op.note), id="notes-text")
+            if has_gradients(self.op):
+                with TabPane("Gradients", id="tab-gradients"):
+                    with VerticalScroll():
+                        yield GradientsPanel(id="gradients-panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,7 +135,7 @@ class OpScreen(Screen[None]):
             return
 
         self.revision += 1
-        request = build_request(self.op, arrays, params, dtype, self.revision)
+        request = build_request(self.op, arrays, params, dtype, self.revision, grad=self.wants_gradients)
         self.state = RunState(self.op, request)
         for worker in self.op.workers():
             future = self.app.pool.submit(worker, request)
@@ -190,6 +197,8 @@ class OpScreen(Screen[None]):
         self._show_diagnostics()
         if self.op.id in DETAIL_PANELS:
             self.query_one("#details-panel").show_state(self.state)
+        for panel in self.query(GradientsPanel):
+            panel.show_state(self.state, self.tolerance_rule)
 
     def _show_diagnostics(self) -> None:
         diagnostics = self.state.diagnostics if self.state else []
@@ -270,6 +279,27 @@ class OpScreen(Screen[None]):
         tabs = self.query_one(TabbedContent)
         if tabs.query(f"#{tab}"):
             tabs.active = tab
+            self._run_gradients_if_missing()
+
+    @property
+    def wants_gradients(self) -> bool:
+        """Whether runs compute gradients: only while the Gradients tab is open, since they cost time."""
+        return self.query_one(TabbedContent).active == "tab-gradients"
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._run_gradients_if_missing()
+
+    def _run_gradients_if_missing(self) -> None:
+        # Opening the Gradients tab, by key or mouse, runs the current inputs again with gradients.
+        if self.wants_gradients and (self.state is None or not self.state.request.grad):
+            self.action_run()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the Gradients key for ops that have no gradients tab."""
+        if action == "show_tab" and parameters == ("tab-gradients",):
+            return has_gradients(self.op)
+        return True
 
     @property
     def settled(self) -> bool:
