@@ -158,6 +158,10 @@ def result_to_wire(result: FormulationResult) -> dict[str, Any]:
         "warnings": result.warnings,
         "error": None if result.error is None else result.error.to_json(),
         "variants": {name: result_to_wire(variant) for name, variant in result.variants.items()},
+        "gradients": {
+            seed: {name: _gradient_to_wire(value) for name, value in by_input.items()}
+            for seed, by_input in result.gradients.items()
+        },
     }
 
 
@@ -172,7 +176,21 @@ def result_from_wire(message: dict[str, Any]) -> FormulationResult:
         warnings=message["warnings"],
         error=None if error is None else RunError(error["type"], error["message"]),
         variants={name: result_from_wire(variant) for name, variant in message["variants"].items()},
+        gradients={
+            seed: {name: _gradient_from_wire(value) for name, value in by_input.items()}
+            for seed, by_input in message["gradients"].items()
+        },
     )
+
+
+def _gradient_to_wire(value: np.ndarray | RunError) -> np.ndarray | dict[str, str]:
+    return value.to_json() if isinstance(value, RunError) else value
+
+
+def _gradient_from_wire(value: np.ndarray | dict[str, str]) -> np.ndarray | RunError:
+    if isinstance(value, dict):
+        return RunError(value["type"], value["message"])
+    return value
 
 
 def reply_to_wire(reply: RunReply) -> dict[str, Any]:
