@@ -28,13 +28,13 @@ class BenchmarkError(RuntimeError):
     """Raised when a measured process fails, with the end of its stderr."""
 
 
-def time_import(modules: str) -> float:
-    """Return seconds from launching `python -c "import MODULES"` to the end of the import."""
+def time_import(modules: str) -> tuple[float, float]:
+    """Return seconds from launching `python -c "import MODULES"` to the end of the import, and its CPU seconds."""
     code = f"import time\nimport {modules}\nprint(repr(time.perf_counter()))"
     completed = run_timed([sys.executable, "-c", code], WORKER_ENVIRONMENT)
     if completed.returncode != 0:
         raise BenchmarkError(f"import {modules} failed: {completed.stderr[-2000:]}")
-    return float(completed.stdout.strip().splitlines()[-1]) - completed.launched
+    return float(completed.stdout.strip().splitlines()[-1]) - completed.launched, completed.cpu
 
 
 def time_script_exit(modules: str) -> float:

@@ -58,7 +58,9 @@ def repetition(index: int, edits: int) -> dict[str, Any]:
     measured: dict[str, Any] = {"load_before": load()}
 
     log(f"repetition {index}: plain imports")
-    measured["imports"] = {name: time_import(modules) for name, modules in FRAMEWORK_IMPORTS.items()}
+    timed = {name: time_import(modules) for name, modules in FRAMEWORK_IMPORTS.items()}
+    measured["imports"] = {name: wall for name, (wall, _cpu) in timed.items()}
+    measured["import_cpu"] = {name: cpu for name, (_wall, cpu) in timed.items()}
 
     log(f"repetition {index}: first frame")
     measured["first_frame"] = session("first_frame")
