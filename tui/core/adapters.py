@@ -18,6 +18,11 @@ from tui.core.lazy import keras, tf, torch
 FLOAT_BITS = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
 
 
+def is_float_input(array: np.ndarray, kind: InputKind) -> bool:
+    """Return whether an input is cast to the compute dtype: float inputs, and labels given as float targets."""
+    return kind == "float" or (kind == "labels" and array.dtype.kind == "f")
+
+
 class DtypeNotSupported(Exception):
     """Raised when a backend has no such dtype, so no formulation can run in it."""
 
@@ -65,7 +70,7 @@ class Adapter:
 
     def convert_input(self, array: np.ndarray, kind: InputKind, dtype: str) -> Any:
         """Return the input as this backend's value, floats cast to `dtype`."""
-        if kind != "float":
+        if not is_float_input(array, kind):
             return array
         if dtype not in FLOAT_BITS:
             raise DtypeNotSupported(f"NumPy has no {dtype} dtype")
@@ -83,7 +88,7 @@ class ReferenceAdapter(Adapter):
     backend = "reference"
 
     def convert_input(self, array: np.ndarray, kind: InputKind, dtype: str) -> Any:
-        if kind != "float":
+        if not is_float_input(array, kind):
             return array
         return round_to_dtype(array, dtype)
 
@@ -98,7 +103,7 @@ class SklearnAdapter(Adapter):
         super().warm_up()
 
     def convert_input(self, array: np.ndarray, kind: InputKind, dtype: str) -> Any:
-        if kind == "float" and dtype not in FLOAT_BITS:
+        if is_float_input(array, kind) and dtype not in FLOAT_BITS:
             raise DtypeNotSupported(f"scikit-learn works on NumPy arrays, and NumPy has no {dtype} dtype")
         return super().convert_input(array, kind, dtype)
 
@@ -114,7 +119,7 @@ class TorchAdapter(Adapter):
         # torch.from_numpy rejects negative strides; np.require copies only such arrays
         # and, unlike np.ascontiguousarray, keeps a 0-d array 0-d.
         tensor = torch.from_numpy(np.require(array, requirements="C"))
-        if kind == "float":
+        if is_float_input(array, kind):
             return tensor.to(getattr(torch, dtype))
         return tensor
 
@@ -155,7 +160,7 @@ class TensorflowAdapter(Adapter):
         return found
 
     def convert_input(self, array: np.ndarray, kind: InputKind, dtype: str) -> Any:
-        if kind == "float":
+        if is_float_input(array, kind):
             return tf.constant(array, dtype=getattr(tf, dtype))
         return tf.constant(array)
 

@@ -91,6 +91,7 @@ def prepare_input(op: Op, name: str, array: np.ndarray | None) -> np.ndarray | N
 
     Float inputs become float64 and integer inputs int64; an integer input
     given as whole floats (``[0.0, 2.0]``) is accepted, a fractional one is not.
+    Labels keep integers as int64 and anything else as float64.
     """
     spec = op.input_spec(name)
     if array is None:
@@ -102,6 +103,12 @@ def prepare_input(op: Op, name: str, array: np.ndarray | None) -> np.ndarray | N
         if array.dtype == np.bool_:
             raise InputError(name, "expected numbers, got booleans")
         return array.astype(np.float64)
+
+    if spec.kind == "labels":
+        # Class indices or float targets: the op's validate function settles which.
+        if array.dtype == np.bool_:
+            raise InputError(name, "expected class indices or float targets, got booleans")
+        return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64)
 
     if spec.kind == "int":
         if array.dtype == np.bool_:
@@ -148,5 +155,7 @@ def build_request(
         raise ParamError(sorted(unknown)[0], f"{op.id} has no such param")
 
     if op.validate_fn is not None:
-        op.validate_fn(prepared, parsed_params)
+        settled = op.validate_fn(prepared, parsed_params)
+        if settled is not None:
+            prepared = settled
     return RunRequest(op.id, prepared, parsed_params, dtype, revision, grad)

@@ -17,7 +17,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-InputKind = Literal["float", "int", "bool"]
+InputKind = Literal["float", "int", "bool", "labels"]
+"""Kinds of tensor input. "labels" hold int64 class indices or float targets: the op's
+validate function settles which (cross-entropy by shape), and float ones are cast to
+the compute dtype like "float" inputs."""
 ParamKind = Literal["int", "float", "choice", "str", "bool"]
 
 
@@ -235,7 +238,7 @@ def function_source(fn: Callable[..., Any]) -> str:
 
 Diagnose = Callable[[dict[str, np.ndarray | None], dict[str, Any]], list[str]]
 Details = Callable[[dict[str, np.ndarray | None], dict[str, Any]], dict[str, Any]]
-Validate = Callable[[dict[str, np.ndarray | None], dict[str, Any]], None]
+Validate = Callable[[dict[str, np.ndarray | None], dict[str, Any]], dict[str, np.ndarray | None] | None]
 
 
 @dataclass
@@ -306,7 +309,11 @@ class Op:
         return fn
 
     def validate(self, fn: Validate) -> Validate:
-        """Register a check of inputs against params that raises InputError or ParamError."""
+        """Register a check of inputs against params that raises InputError or ParamError.
+
+        The check may return the inputs with their dtypes settled, such as labels
+        that turn out to be float targets. Returning None keeps them as they are.
+        """
         self.validate_fn = fn
         return fn
 
