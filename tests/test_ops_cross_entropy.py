@@ -26,6 +26,15 @@ LOGITS_FORMULATIONS = (
 KERAS_DEFAULT = "tensorflow:keras_sparse_categorical_crossentropy_default"
 """Keras with from_logits=False left at its default, fed raw logits."""
 
+OTHER_FORMULATIONS = (
+    "torch:torch_cross_entropy_loss_permuted",
+    "tensorflow:tf_softmax_cross_entropy_with_logits",
+    "tensorflow:keras_sparse_categorical_crossentropy_class",
+    "tensorflow:keras_categorical_crossentropy_logits",
+    "tensorflow:keras_categorical_crossentropy_probabilities",
+)
+"""Formulations for 3-D logits, for targets and Keras' loss class, tested in test_ops_cross_entropy_full."""
+
 FRAMEWORK_FORMULATIONS = LOGITS_FORMULATIONS[1:]
 TORCH_FORMULATIONS = tuple(name for name in FRAMEWORK_FORMULATIONS if name.startswith("torch:"))
 TF_FORMULATIONS = tuple(name for name in FRAMEWORK_FORMULATIONS if name.startswith("tensorflow:")) + (KERAS_DEFAULT,)
@@ -48,7 +57,7 @@ NOT_PROBABILITIES = "logits are not probabilities"
 def test_catalog_lists_every_formulation():
     ids = {formulation.id for formulation in get_op("cross_entropy").all_formulations()}
 
-    assert ids == {*LOGITS_FORMULATIONS, KERAS_DEFAULT}
+    assert ids == {*LOGITS_FORMULATIONS, KERAS_DEFAULT, *OTHER_FORMULATIONS}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
