@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.app.render import details_value, format_array
+from tui.app.render import format_array
 from tui.core.report import Row, RunState
+from tui.core.run import RunError
 
 
 class LossBreakdown(Static):
-    """Per sample: label, logits, log-softmax, p(label) and each formulation's loss; then the reduction."""
+    """The cross-entropy breakdown: per sample, then each formulation's reduction and conventions."""
 
     def show_state(self, state: RunState | None) -> None:
         if state is None or not state.details:
@@ -22,65 +26,139 @@ class LossBreakdown(Static):
         self.update(loss_breakdown(state))
 
 
+NOT_APPLICABLE = "NotApplicable"
+
+
 def loss_breakdown(state: RunState) -> RenderableType:
+    """Per sample: label, logits, log-softmax, p(label), target and loss; then every formulation's reduction."""
     details = state.details
     if "error" in details:
         return Text(f"no breakdown: {details['error']}", style="magenta")
 
-    samples = Table(title="per sample (float64 reference)", expand=False)
-    for column in ("#", "label", "logits", "log-softmax", "p(label)", "loss"):
-        samples.add_column(column)
-    labels = np.asarray(details["labels"])
-    for index in range(labels.shape[0]):
-        samples.add_row(
-            str(index),
-            str(labels[index]),
+    rows = [row for row in state.rows() if row.result is not None]
+    applicable = [row for row in rows if not _not_applicable(row)]
+    parts: list[RenderableType] = [_samples_table(details), _reference_reduction(state)]
+    parts.append(_reductions_table(state, applicable))
+    parts.append(_conventions_table(details, applicable))
+    skipped = [row.formulation.api for row in rows if _not_applicable(row)]
+    if skipped:
+        kind = "targets" if details["kind"] == "targets" else "class indices"
+        parts.append(Text(f"not applicable to {kind}: " + "; ".join(skipped), style="dim"))
+    return Group(*parts)
+
+
+def _compact_table(title: str) -> Table:
+    """Create a table with a rule under its header and no outer border, to fit more rows on screen."""
+    return Table(title=title, expand=False, box=box.SIMPLE_HEAD, show_edge=False, title_justify="left")
+
+
+def _not_applicable(row: Row) -> bool:
+    return row.result is not None and row.result.error is not None and row.result.error.type == NOT_APPLICABLE
+
+
+def _samples_table(details: dict[str, Any]) -> Table:
+    weighted = details["kind"] == "indices" and details["weighted"]
+    table = _compact_table("per sample (float64 reference)")
+    for column in ("#", "label", "logits", "log-softmax", "p(label)", "target"):
+        table.add_column(column)
+    if weighted:
+        table.add_column("w[label]")
+    table.add_column("loss")
+
+    for index, position in enumerate(details["positions"]):
+        cells = [
+            position,
+            _label_cell(details, index),
             format_array(details["logits"][index], 4),
             format_array(details["log_softmax"][index], 4),
-            details_value(details["p_label"][index]),
-            details_value(details["loss"][index]),
-        )
+            _number(details["p_label"][index]),
+            format_array(details["targets"][index], 4),
+        ]
+        if weighted:
+            cells.append(_number(details["sample_weights"][index]))
+        cells.append(_number(details["loss"][index]))
+        table.add_row(*cells)
+    return table
 
-    formulations = Table(title="per formulation: loss per sample, then the reduction", expand=False)
-    formulations.add_column("formulation")
-    formulations.add_column("per sample")
-    formulations.add_column("sum / count")
-    formulations.add_column("result")
+
+def _label_cell(details: dict[str, Any], index: int) -> Text:
+    label = details["labels"][index]
+    if details["kind"] == "targets":
+        return Text(format_array(label, 4))
+    if details["ignored"][index]:
+        return Text(f"{label} ignored", style="dim")
+    return Text(str(label))
+
+
+def _number(value: Any) -> str:
+    value = float(value)
+    return "—" if np.isnan(value) else f"{value:.6g}"
+
+
+def _reference_reduction(state: RunState) -> Text:
+    details = state.details
     reduction = state.request.params.get("reduction", "none")
-    for api, per_sample, output in _per_sample_losses(state):
-        formulations.add_row(Text(api), *_reduction_cells(per_sample, output, reduction))
-    return Group(samples, formulations)
+    if reduction != "mean":
+        return Text(f"reference: the losses sum to {details['numerator']:.6g}", style="dim")
+    reference = details["formulations"]["reference"]
+    numerator, denominator = details["numerator"], details["denominator"]
+    quotient = numerator / denominator if denominator else float("nan")
+    return Text(
+        f"reference mean: {numerator:.6g} / {denominator:.6g} ({reference['divides_by']}) = {quotient:.6g}",
+        style="dim",
+    )
 
 
-def _per_sample_losses(state: RunState) -> list[tuple[str, object, object]]:
-    """(API, per-sample losses or an error type, the reduced output) for each formulation."""
-    rows = []
-    for row in state.rows():
-        result = row.result
-        if result is None:
-            continue
-        variant = result.variants.get("per_sample", result)
-        per_sample = variant.error.type if variant.error is not None else variant.output
-        output = result.error.type if result.error is not None else result.output
-        if row.formulation.backend == "reference":
-            per_sample = state.details.get("loss")
-        rows.append((row.formulation.api, per_sample, output))
-    return rows
+def _reductions_table(state: RunState, rows: list[Row]) -> Table:
+    table = _compact_table("per formulation: loss per sample, then its reduction")
+    table.add_column("formulation", max_width=46, overflow="fold")
+    table.add_column("per sample")
+    table.add_column("sum / divisor")
+    table.add_column("result")
+    described = state.details["formulations"]
+    for row in rows:
+        denominator = described[row.formulation.id]["denominator"]
+        table.add_row(Text(row.formulation.api), *_reduction_cells(row, denominator))
+    return table
 
 
-def _reduction_cells(per_sample: object, output: object, reduction: str) -> tuple[str, str, str]:
-    if isinstance(per_sample, str) or per_sample is None:
-        return str(per_sample or "—"), "—", str(output)
-    values = np.asarray(per_sample, dtype=np.float64).ravel()
-    total = float(np.sum(values))
-    if reduction == "mean":
-        quotient = f"{total:.6g} / {values.size}"
-    elif reduction == "sum":
-        quotient = f"{total:.6g} / 1"
+def _reduction_cells(row: Row, denominator: float | None) -> tuple[str, str, Text]:
+    """Per-sample losses from the per_sample variant, their sum over the divisor, and the reduced output."""
+    result = row.result
+    if result.error is not None:
+        return "—", "—", Text(_error_text(result.error), style="magenta")
+    variant = result.variants.get("per_sample", result)
+    if variant.error is not None or variant.output is None:
+        per_sample, total = (variant.error.type if variant.error else "—"), None
     else:
+        values = np.asarray(variant.output, dtype=np.float64).ravel()
+        per_sample, total = format_array(values, 6), float(np.sum(values))
+
+    if denominator is None:
         quotient = "not reduced"
-    shown = output if isinstance(output, str) else format_array(np.asarray(output), 6)
-    return format_array(values, 6), quotient, shown
+    else:
+        quotient = f"{'?' if total is None else f'{total:.6g}'} / {denominator:.6g}"
+    style = "red" if row.comparison is not None and not row.comparison.verdict.agrees else ""
+    return per_sample, quotient, Text(format_array(np.asarray(result.output), 6), style=style)
+
+
+def _error_text(error: RunError) -> str:
+    """Return the error type, with the missing options for NotSupported (its message ends with them)."""
+    if error.type == "NotSupported":
+        return f"{error.type}: {error.message.rsplit(': ', 1)[-1]}"
+    return error.type
+
+
+def _conventions_table(details: dict[str, Any], rows: list[Row]) -> Table:
+    table = _compact_table("how each formulation reads the labels")
+    table.add_column("formulation", max_width=46, overflow="fold")
+    for column in ("classes on", "ignores", "mean divides by", "target row"):
+        table.add_column(column)
+    for row in rows:
+        described = details["formulations"][row.formulation.id]
+        cells = (described["classes"], described["sentinel"], described["divides_by"], described["targets"])
+        table.add_row(Text(row.formulation.api), *cells)
+    return table
 
 
 class SimilarityTables(Static):
