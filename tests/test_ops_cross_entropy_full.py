@@ -391,6 +391,22 @@ def test_label_smoothing_by_hand(run_op):
     assert run.details["formulations"][TORCH_CE]["targets"] == "0.8·one-hot + 0.1"
 
 
+def test_torch_builds_the_reference_targets(run_op):
+    import torch
+
+    logits, labels = [[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]], [0, 2]
+    run = run_op("cross_entropy", {"logits": logits, "labels": labels}, {"label_smoothing": "0.3"}, dtype="float64")
+
+    # (1 - 0.3) * one-hot + 0.3 / 3.
+    assert_close(run.details["targets"], [[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]], atol=1e-12)
+    # The gradient of the summed loss is softmax(logits) - target, so it shows the target torch built.
+    leaf = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.3)
+    loss(leaf, torch.tensor(labels)).backward()
+    built = torch.softmax(leaf, dim=1).detach().numpy() - leaf.grad.numpy()
+    assert_close(built, run.details["targets"], atol=1e-12)
+
+
 def test_label_smoothing_keras_categorical(run_op):
     inputs = {"logits": [[2.0, 0.0]], "labels": [[1.0, 0.0]]}
     run = run_op("cross_entropy", inputs, {"label_smoothing": "0.2"}, dtype="float64")

@@ -100,8 +100,7 @@ leaves out labels equal to ignore_class, which is None unless set, and tf.nn has
 So -100 is ignored by torch and out of range for Keras, which raises InvalidArgumentError. Both \
 give an ignored sample a loss of 0 and leave it out of the mean's divisor, but \
 keras.losses.sparse_categorical_crossentropy followed by keras.ops.mean still divides by every \
-sample. With every label ignored the mean is \
-0 / 0: torch returns nan, the Keras loss class 0.
+sample. With every label ignored the mean is 0 / 0: torch returns nan, the Keras loss class 0.
 
 Class weights. torch's weighted mean divides by the sum of weight[label] over the labels kept, \
 not by the number of samples; with probability targets it divides by the number of samples. Keras' \
@@ -117,7 +116,11 @@ classes) logits need logits.permute(0, 2, 1). TensorFlow and Keras take the last
 sequence length equals the class count, the wrong layout raises nothing.
 
 Feeding log(clamp(p, epsilon, 1 - epsilon)) to CrossEntropyLoss reproduces Keras' sparse \
-probability path in torch: the log-softmax of log-probabilities renormalises them.""",
+probability path in torch: the log-softmax of log-probabilities renormalises them.
+
+Edge cases. A logit of -inf on a class with no target mass adds nothing by the definition \
+(0 * log 0 = 0), but torch, tf.nn and Keras from logits compute 0 * -inf = nan. On an empty batch \
+the Keras loss classes (Keras 3.15) return the empty (0,) array of losses for every reduction.""",
 )
 
 
@@ -300,7 +303,7 @@ def loss_breakdown(inputs, params):
 
 
 def label_probabilities(labels: np.ndarray, log_probabilities: np.ndarray, skipped: np.ndarray) -> np.ndarray:
-    """p(label) per sample: of the class index, or of the 1 in a one-hot target; nan otherwise."""
+    """Return p(label) per sample: of the class index, or of the 1 in a one-hot target, else nan."""
     if are_targets(labels):
         one_hot = np.all((labels == 0) | (labels == 1), axis=-1) & (np.sum(labels, axis=-1) == 1)
         picked = np.take_along_axis(log_probabilities, np.argmax(labels, axis=-1)[..., np.newaxis], axis=-1)[..., 0]
