@@ -59,8 +59,9 @@ def test_run_json_result_fields():
     torch_result = results["torch:torch_cross_entropy_loss"]
     assert set(torch_result) >= {"backend", "formulation", "code", "output", "shape", "dtype", "error", "warnings", "comparison"}
     assert torch_result["backend"] == "torch"
-    assert torch_result["formulation"] == "torch.nn.CrossEntropyLoss"
-    assert "torch.nn.CrossEntropyLoss(reduction=reduction)" in torch_result["code"]
+    assert torch_result["formulation"] == "torch.nn.CrossEntropyLoss, classes on axis 1"
+    assert "loss = torch.nn.CrossEntropyLoss(" in torch_result["code"]
+    assert "return loss(logits, labels)" in torch_result["code"]
     assert torch_result["output"] == pytest.approx([0.417030], abs=1e-6)
     assert torch_result["shape"] == [1]
     assert torch_result["dtype"] == "torch.float32"
@@ -68,6 +69,9 @@ def test_run_json_result_fields():
     keras_default = results["tensorflow:keras_sparse_categorical_crossentropy_default"]
     assert keras_default["output"] == pytest.approx([0.741937], abs=1e-6)
     assert keras_default["comparison"]["verdict"] == "mismatch"
+    one_hot_only = results["tensorflow:tf_softmax_cross_entropy_with_logits"]
+    assert one_hot_only["output"] is None
+    assert one_hot_only["error"]["type"] == "NotApplicable"
 
 
 def test_run_framework_error_is_a_result():

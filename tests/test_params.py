@@ -140,7 +140,14 @@ def test_params_given_as_values_are_checked():
 def test_defaults_fill_missing_params():
     request = build_request(get_op("cross_entropy"), {"logits": LOGITS, "labels": np.array([0])}, {})
 
-    assert request.params == {"reduction": "none", "epsilon": 1e-7}
+    assert request.params == {
+        "reduction": "none",
+        "epsilon": 1e-7,
+        "class_axis": "last",
+        "ignore_index": -100,
+        "ignore_class": None,
+        "label_smoothing": 0.0,
+    }
     assert request.dtype == "float32"
 
 
@@ -174,7 +181,7 @@ def test_int_input_rejects_fractional_values(labels):
 
 
 def test_int_input_rejects_booleans():
-    with pytest.raises(InputError, match="labels: expected integers, got booleans"):
+    with pytest.raises(InputError, match="labels: expected class indices or float targets, got booleans"):
         build_request(get_op("cross_entropy"), {"logits": LOGITS, "labels": np.array([True])}, {})
 
 
@@ -223,8 +230,16 @@ def test_unknown_dtype():
 @pytest.mark.parametrize(
     ("inputs", "name", "message"),
     [
-        ({"logits": np.array([2.0, 1.0]), "labels": np.array([0])}, "logits", "expected a 2-D (N, C) array, got 1-D (2,)"),
-        ({"logits": LOGITS, "labels": np.array([[0]])}, "labels", "expected a 1-D (N,) array of class indices, got 2-D (1, 1)"),
+        (
+            {"logits": np.array([2.0, 1.0]), "labels": np.array([0])},
+            "logits",
+            "expected a 2-D (N, C) or 3-D (N, S, C) array, got 1-D (2,)",
+        ),
+        (
+            {"logits": LOGITS, "labels": np.array([[0]])},
+            "labels",
+            "expected class indices of shape (1,) or targets of the logits' shape (1, 3), got 2-D (1, 1)",
+        ),
         ({"logits": LOGITS, "labels": np.array([0, 1])}, "labels", "expected 1 labels, one per row of logits, got 2"),
     ],
 )

@@ -38,6 +38,9 @@ class OpCommands(Provider):
             (f"Open {op.title} ({op.id})", partial(self.app.open_op, op.id), op.table.get("torch", ""))
             for op in visible_ops()
         ]
+        entries.append(
+            ("Convert a TensorFlow checkpoint to PyTorch", self.app.open_convert, "the built-in tiny BERT, step by step")
+        )
         for op in visible_ops():
             if PROBES.get(op.id):
                 help_text = "run every edge-case probe on every formulation"
@@ -193,6 +196,12 @@ class XFrameApp(App[None]):
             self.store.save()
         except OSError:
             pass  # NOTE: the app is closing, so there is no screen left to report this on.
+
+    def open_convert(self) -> None:
+        """Show the Convert screen on the built-in demo checkpoint."""
+        from tui.app.screens.convert import ConvertScreen
+
+        self.push_screen(ConvertScreen())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

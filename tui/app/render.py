@@ -17,7 +17,7 @@ from rich.text import Text
 
 from tui.core.catalog import visible_ops
 from tui.core.catalog.base import BACKENDS
-from tui.core.compare import Verdict
+from tui.core.compare import NOT_APPLICABLE_ERRORS, Verdict
 from tui.core.report import Row, RunState
 
 VERDICT_STYLES: dict[Verdict, tuple[str, str]] = {
@@ -26,6 +26,7 @@ VERDICT_STYLES: dict[Verdict, tuple[str, str]] = {
     Verdict.MISMATCH: ("✗", "red"),
     Verdict.SHAPE: ("✗", "red"),
     Verdict.ERROR: ("!", "magenta"),
+    Verdict.NOT_APPLICABLE: ("–", "dim"),
     Verdict.NO_REFERENCE: ("?", "yellow"),
 }
 
@@ -77,6 +78,9 @@ def verdict_text(row: Row) -> Text:
         return Text("! no result", style="bold magenta")
     if row.result is None:
         return Text("… running", style="dim")
+    if row.result.error is not None and row.result.error.type in NOT_APPLICABLE_ERRORS:
+        label = "not supported" if row.result.error.type == "NotSupported" else "not applicable"
+        return Text(f"– {label}", style="dim")
     if row.result.error is not None:
         return Text(f"! raised {row.result.error.type}", style="bold magenta")
     if row.comparison is None:

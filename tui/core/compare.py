@@ -41,12 +41,17 @@ def tolerance_for(dtype: str, rule: str = "torch") -> Tolerance:
     raise ValueError(f"unknown tolerance rule {rule!r} (choose from {', '.join(TOLERANCE_RULES)})")
 
 
+NOT_APPLICABLE_ERRORS = ("NotApplicable", "NotSupported")
+"""Error types that mean "this API has no such form or option", not a failure."""
+
+
 class Verdict(str, Enum):
     MATCH = "match"
     CONVENTION = "differs by convention"
     MISMATCH = "mismatch"
     SHAPE = "shape mismatch"
     ERROR = "error"
+    NOT_APPLICABLE = "not applicable"
     NO_REFERENCE = "no reference"
 
     @property

@@ -18,13 +18,12 @@ import numpy as np
 
 from tui.core.catalog.base import Formulation, Op
 from tui.core.catalog.probes import PROBES, Probe
-from tui.core.compare import Verdict
+from tui.core.compare import NOT_APPLICABLE_ERRORS, Verdict
 from tui.core.report import Row, RunState, json_value, run_blocking
 from tui.core.run import RunError, RunRequest, build_request
 from tui.core.tensors import parse_tensor
 from tui.core.workers import WorkerPool
 
-NOT_APPLICABLE_ERRORS = ("NotApplicable", "NotSupported")
 """Exception types a formulation raises for inputs it has no form for, rather than rejecting them."""
 MAX_VALUE_TEXT = 24
 """Maximum characters of the values shown in a cell. Longer values are shown as their shape."""

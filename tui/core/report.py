@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from tui.core.catalog.base import BACKENDS, Formulation, Op
-from tui.core.compare import Comparison, Verdict, compare_outputs
+from tui.core.compare import NOT_APPLICABLE_ERRORS, Comparison, Verdict, compare_outputs
 from tui.core.gradient_report import gradient_rows, gradient_setup, result_gradients
 from tui.core.run import FormulationResult, RunReply, RunRequest
 from tui.core.workers import WorkerFailed, WorkerPool
@@ -117,7 +117,8 @@ def verdict_counts(rows: list[Row]) -> dict[Verdict, int]:
         if row.comparison is not None:
             counts[row.comparison.verdict] = counts.get(row.comparison.verdict, 0) + 1
         elif row.result is not None and row.result.error is not None and row.formulation.backend != "reference":
-            counts[Verdict.ERROR] = counts.get(Verdict.ERROR, 0) + 1
+            verdict = Verdict.NOT_APPLICABLE if row.result.error.type in NOT_APPLICABLE_ERRORS else Verdict.ERROR
+            counts[verdict] = counts.get(verdict, 0) + 1
     return counts
 
 

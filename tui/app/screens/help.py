@@ -25,8 +25,14 @@ column is NumPy in float64, written from the op's definition.
 | Ctrl+R | run again |
 | Ctrl+D | reset the op's inputs and params to their defaults |
 | F2 / F3 / F4 | results / details / notes tab |
+| F5 | gradients of each output, torch and TensorFlow against the reference |
+| F6 | load an edge-case probe: NaN, empty, out-of-range labels, … |
+| F7 | behaviour matrix: every probe on every formulation |
 | F1 | this help |
 | Ctrl+Q | quit |
+
+The last row of the ops table, or "Convert" in the command palette, opens
+the TensorFlow-checkpoint-to-PyTorch conversion of a built-in tiny BERT.
 
 ## The tensor language
 
@@ -47,6 +53,9 @@ chosen dtype before each framework sees them.
 - ≈ differs by convention: the difference is by design, and the card says why
 - ✗ mismatch: outside tolerance
 - ! raised: the framework raised an exception, shown as its result
+- – not applicable / not supported: the API has no such form or option
+
+Inputs and params are saved as you type and come back at the next start.
 """
 
 

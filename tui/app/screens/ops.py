@@ -13,6 +13,17 @@ from tui.core.catalog import visible_ops
 from tui.core.catalog.base import Op
 
 
+MODEL_ROW_KEY = "convert"
+MODEL_ROW = (
+    "Model: TF checkpoint to PyTorch",
+    "BertModel, load weights by name",
+    "tf.train.load_checkpoint",
+    "safetensors",
+)
+"""The last row of the table opens the Convert screen instead of an op."""
+MODEL_ROW_TEXT = " ".join([*MODEL_ROW, "convert bert checkpoint"])
+
+
 def matches(op: Op, query: str) -> bool:
     """Whether every word of the filter appears in the op's row."""
     haystack = " ".join([op.id, op.title, op.family, *op.table.values()]).lower()
@@ -50,6 +61,8 @@ class OpsScreen(Screen[None]):
             if matches(op, query):
                 cells = (op.title, op.table.get("torch", ""), op.table.get("tensorflow", ""), op.table.get("others", ""))
                 table.add_row(*(Text(cell) for cell in cells), key=op.id)
+        if all(word in MODEL_ROW_TEXT.lower() for word in query.lower().split()):
+            table.add_row(*(Text(cell) for cell in MODEL_ROW), key=MODEL_ROW_KEY)
 
     @on(Input.Changed, "#ops-filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -63,7 +76,9 @@ class OpsScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#ops-table")
     def row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
+        if event.row_key.value == MODEL_ROW_KEY:
+            self.app.open_convert()
+        elif event.row_key.value is not None:
             self.app.open_op(event.row_key.value)
 
     def action_focus_filter(self) -> None:

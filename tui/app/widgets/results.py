@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tui.app.render import VERDICT_STYLES, result_card
 from tui.core.catalog.base import BACKENDS, Formulation
-from tui.core.compare import Verdict
+from tui.core.compare import NOT_APPLICABLE_ERRORS, Verdict
 from tui.core.report import Row, verdict_counts
 from tui.core.workers import WorkerStatus
 
@@ -37,7 +37,10 @@ class ResultCard(Static):
         self.set_class(row.pending, "-pending")
         verdict = row.comparison.verdict if row.comparison is not None else None
         self.set_class(verdict in (Verdict.MISMATCH, Verdict.SHAPE), "-mismatch")
-        self.set_class(row.failure is not None or (row.result is not None and row.result.error is not None), "-error")
+        error = row.result.error if row.result is not None else None
+        not_applicable = error is not None and error.type in NOT_APPLICABLE_ERRORS
+        self.set_class(row.failure is not None or (error is not None and not not_applicable), "-error")
+        self.set_class(not_applicable, "-not-applicable")
         self.update(result_card(row, show_timings=show_timings))
 
 
