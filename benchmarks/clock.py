@@ -39,8 +39,8 @@ def launched_at() -> float:
 def process_age() -> float:
     """Return seconds since this process started, from /proc (10 ms resolution)."""
     stat = Path("/proc/self/stat").read_text()
-    # Field 22 is the start time in clock ticks since boot; the command name
-    # in field 2 may contain spaces, so count fields after its closing bracket.
+    # Field 22 is the start time in clock ticks since boot. The command name
+    # in field 2 may contain spaces, so fields are counted after its closing bracket.
     fields = stat[stat.rindex(")") + 2 :].split()
     started_ticks = int(fields[19])
     uptime = float(Path("/proc/uptime").read_text().split()[0])

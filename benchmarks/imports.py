@@ -21,7 +21,7 @@ FRAMEWORK_IMPORTS = {
 """The statement timed as each framework's import alone."""
 
 HEADLESS_FRAMEWORKS = "numpy, torch, tensorflow"
-"""What `xframe-tui run softmax` needs: its op runs on the numpy, torch and tensorflow workers."""
+"""Frameworks that `xframe-tui run softmax` needs: its op runs on the numpy, torch and tensorflow workers."""
 
 
 class BenchmarkError(RuntimeError):
@@ -46,7 +46,7 @@ def time_script_exit(modules: str) -> float:
 
 
 def time_headless_run(op: str = "softmax") -> dict[str, Any]:
-    """Time `xframe-tui run OP --json` from launch to exit and check every formulation answered."""
+    """Time `xframe-tui run OP --json` from launch to exit and collect the formulations that returned an error."""
     command = str(Path(sys.executable).with_name("xframe-tui"))
     completed = run_timed([command, "run", op, "--json"])
     if completed.returncode != 0:

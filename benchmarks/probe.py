@@ -3,8 +3,9 @@
 ProbedApp is XFrameApp plus hooks that only record. Every timestamp is
 seconds since the process was launched (see benchmarks.clock). Frames are
 taken at App._display, which Textual calls with each compositor update of the
-top screen; headless mode skips turning the update into terminal escape
-codes, so the probe does that too, to pay what a real terminal costs.
+top screen. Headless mode skips turning the update into terminal escape
+codes, so the probe does that itself and a frame costs what it would on a
+terminal.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any

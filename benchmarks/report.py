@@ -104,7 +104,7 @@ def bound_rows(repetitions: list[Repetition], cores: int) -> list[str]:
 
 
 def early_pool_rows(repetitions: list[Repetition]) -> list[str]:
-    """The experiment: workers started before the UI imports, as a change to tui/cli.py would."""
+    """Format the experiment: workers started before the UI imports, as a change to tui/cli.py would."""
     lines = [
         "| rep | first frame (s) | reference (s) | torch column / import torch | "
         "tensorflow column / import tensorflow | all ready / slowest import |",

@@ -1,10 +1,13 @@
 """Run every benchmark a few times and write benchmarks/RESULTS.md: ``python -m benchmarks.run``.
 
-One repetition times the plain imports, then launches the real app headless
-in fresh processes (ops table; softmax with warm edits and the big tensor;
-softmax with keys pressed during warm-up; cosine similarity for the
-scikit-learn column), then the headless CLI. Other people's processes share
-this machine, so each repetition records the load average.
+One repetition launches the real app headless in fresh processes, each
+launch next to the plain imports it is compared with: the ops table;
+softmax with warm edits and the big tensor; cosine similarity for the
+scikit-learn column; softmax with keys pressed during warm-up; softmax with
+the workers started before the UI, as an experiment. Then it times the
+headless CLI. Other people's processes share this machine, so each
+repetition records the load average. ``--report-only`` rebuilds RESULTS.md
+from the raw numbers of the last run.
 """
 
 from __future__ import annotations
@@ -57,24 +60,26 @@ def repetition(index: int, edits: int) -> dict[str, Any]:
     """Run every measurement once and return the raw numbers."""
     measured: dict[str, Any] = {"load_before": load()}
 
-    log(f"repetition {index}: plain imports")
-    timed = {name: time_import(modules) for name, modules in FRAMEWORK_IMPORTS.items()}
+    # Each baseline is timed just before the launch it is compared with,
+    # because the load from other processes changes within a minute.
+    log(f"repetition {index}: import textual.app, then the first frame")
+    timed = {"textual": time_import(FRAMEWORK_IMPORTS["textual"])}
+    measured["first_frame"] = session("first_frame")
+
+    log(f"repetition {index}: framework imports, then softmax ({edits} warm edits, big tensor)")
+    for name in ("numpy", "torch", "tensorflow", "sklearn"):
+        timed[name] = time_import(FRAMEWORK_IMPORTS[name])
     measured["imports"] = {name: wall for name, (wall, _cpu) in timed.items()}
     measured["import_cpu"] = {name: cpu for name, (_wall, cpu) in timed.items()}
-
-    log(f"repetition {index}: first frame")
-    measured["first_frame"] = session("first_frame")
-    log(f"repetition {index}: softmax session ({edits} warm edits, big tensor)")
     measured["softmax"] = session("first_results", "--op", "softmax", "--edits", str(edits), "--big")
+    log(f"repetition {index}: cosine similarity (scikit-learn column)")
+    measured["cosine"] = session("first_results", "--op", "cosine_similarity")
     log(f"repetition {index}: keys during warm-up")
     measured["warmup_keys"] = session("warmup_keys", "--op", "softmax")
     log(f"repetition {index}: typing edits during warm-up")
     measured["warmup_typing"] = session("warmup_keys", "--op", "softmax", "--typing", "edits")
     log(f"repetition {index}: softmax with the workers started before the UI imports (experiment)")
     measured["early_pool"] = session("first_results", "--op", "softmax", "--early-pool")
-    log(f"repetition {index}: cosine similarity (scikit-learn column)")
-    measured["cosine"] = session("first_results", "--op", "cosine_similarity")
-
     log(f"repetition {index}: headless run")
     measured["script_imports"] = time_script_exit(HEADLESS_FRAMEWORKS)
     measured["headless"] = time_headless_run("softmax")
@@ -95,12 +100,19 @@ def convert_memory() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=3, help="repetitions of every measurement (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions of every measurement (default 5)")
     parser.add_argument("--edits", type=int, default=50, help="warm edits timed per repetition (default 50)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="report to write")
     parser.add_argument("--raw", type=Path, default=HERE / "results.json", help="raw numbers to write as JSON")
     parser.add_argument("--convert-memory", action="store_true", help="also run benchmarks/convert_memory.py")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from --raw without measuring")
     options = parser.parse_args(argv)
+
+    if options.report_only:
+        raw = json.loads(options.raw.read_text())
+        write_report(options.output, raw["facts"], raw["repetitions"])
+        log(f"wrote {options.output}")
+        return 0
 
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     log("checking which workers `xframe-tui run softmax` starts")

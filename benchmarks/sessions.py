@@ -150,8 +150,8 @@ async def warmup_keys(app: ProbedApp, options: argparse.Namespace) -> dict[str, 
     """Press a key every KEY_PERIOD seconds while the workers import their frameworks.
 
     With --typing cursor the keys move the cursor, which measures how long
-    the event loop keeps a key waiting; with --typing edits every other key
-    changes the input, so each one also parses the text and sends a request.
+    the event loop keeps a key waiting. With --typing edits, every other key
+    changes the input, so it also parses the text and sends a request.
     """
     screen, input_widget = await op_screen(app)
     probe = KeyProbe(app, screen, input_widget)
@@ -184,7 +184,7 @@ async def warm_edits(app: ProbedApp, screen: OpScreen, input_widget: Input, coun
 
 
 async def big_tensor(app: ProbedApp, screen: OpScreen, input_widget: Input) -> dict[str, Any]:
-    """Set the input to a 1000x1000 tensor and sample cursor keys until every column answered."""
+    """Set the input to a 1000x1000 tensor and press cursor keys until every column shows its result."""
     probe = KeyProbe(app, screen, input_widget)
     app.watch_revision(screen.revision + 1)
     with FrameCounter() as counter:

@@ -72,9 +72,9 @@ def all_ready_ratio(repetition: Repetition) -> float:
 def big_tensor_crossings(repetition: Repetition) -> float:
     """Return the largest number of times the 1000x1000 input or one output crossed a boundary.
 
-    Each request must carry the input once; each reply carries one array of
+    Each request must carry the input once. Each reply carries one array of
     that shape per formulation output, so more arrays than formulations
-    would mean an output crossed twice.
+    would mean that an output crossed twice.
     """
     big = repetition["softmax"]["big"]
     worst = 0.0

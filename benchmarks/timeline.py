@@ -1,4 +1,4 @@
-"""What one launch of the app recorded; importable before the UI, to listen to an early pool."""
+"""The timeline of one launch of the app, importable before the UI so an early pool can report to it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tui.core.workers import WorkerEvent, WorkerStatus
 
 @dataclass
 class Timeline:
-    """What one launch of the app recorded, in seconds since launch."""
+    """Events of one launch of the app, in seconds since launch."""
 
     first_frame: float | None = None
     table_frame: float | None = None

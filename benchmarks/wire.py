@@ -1,8 +1,8 @@
 """Count the frames and arrays that cross the process boundary, from the UI's side.
 
-The UI process encodes every request and decodes every reply, on the
-channel thread of the worker concerned, so protocol.frame_observer sees both
-directions and the thread name tells which worker a frame belongs to.
+The UI process encodes every request and decodes every reply on the
+channel thread of the worker concerned, so protocol.frame_observer gets both
+directions and the thread name identifies the worker.
 """
 
 from __future__ import annotations
