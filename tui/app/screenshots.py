@@ -43,6 +43,19 @@ async def open_op(pilot: Pilot, op_id: str, tab: str | None = None) -> None:
     if tab:
         await pilot.press(tab)
         await pilot.pause()
+        # The gradients tab sends a new request; wait for its replies too.
+        await wait_until_settled(pilot)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], what: str, timeout: float = 300.0) -> None:
+    """Wait until `condition()` holds, failing after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise TimeoutError(f"{what} did not finish within {timeout:g} s")
+        await pilot.pause(0.05)
+    await pilot.pause()
 
 
 Shot = Callable[[Pilot], Awaitable[None]]
@@ -58,6 +71,26 @@ def shots() -> dict[str, Shot]:
 
         return take
 
+    async def matrix(pilot: Pilot) -> None:
+        from tui.app.screens.matrix import BehaviourMatrixScreen
+
+        pilot.app.open_matrix("one_hot")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, BehaviourMatrixScreen) and pilot.app.screen.complete,
+            "the behaviour matrix",
+        )
+
+    async def convert(pilot: Pilot) -> None:
+        from tui.app.screens.convert import ConvertScreen
+
+        pilot.app.open_convert()
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, ConvertScreen) and pilot.app.screen.finished,
+            "the conversion",
+        )
+
     return {
         "ops": ops_table,
         "softmax": op("softmax"),
@@ -65,6 +98,9 @@ def shots() -> dict[str, Shot]:
         "cross_entropy_breakdown": op("cross_entropy", "f3"),
         "cosine_similarity": op("cosine_similarity"),
         "cosine_similarity_tables": op("cosine_similarity", "f3"),
+        "gradients": op("cross_entropy", "f5"),
+        "behaviour_matrix": matrix,
+        "convert": convert,
     }
 
 
