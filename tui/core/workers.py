@@ -35,14 +35,14 @@ DEFAULT_DEADLINE = 10.0
 DEFAULT_STARTUP_TIMEOUT = 300.0
 """Seconds a worker may take to import its framework; generous for loaded machines."""
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STARTUP_ORDER: tuple[str, ...] = ("tensorflow", "numpy", "sklearn", "torch")
+STARTUP_ORDER: tuple[str, ...] = ("tensorflow", "numpy", "torch", "sklearn")
 """The order in which workers start when the machine has fewer cores than workers.
 
 TensorFlow's import is the slowest, so it starts first and has a core to
-itself from the start. The others follow from the fastest import to the
-slowest, so the float64 reference comes first and the average wait is
-shortest. Among the workers still waiting, one with a pending request
-goes first.
+itself from the start. NumPy's is the fastest and serves the float64
+reference, so it starts next. Every op has torch formulations and only some
+have scikit-learn ones, so torch comes before scikit-learn. Among the
+workers still waiting, one with a pending request goes first.
 """
 
 
