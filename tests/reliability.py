@@ -12,6 +12,7 @@ from pathlib import Path
 COUNTS: Counter[str] = Counter()
 
 ROWS = (
+    ("fuzzed_inputs", "random and generated expressions fuzzed through the parser (hypothesis)"),
     ("bad_inputs", "bad inputs typed into the explorer, each rejected in place with the text kept"),
     ("hostile_inputs", "hostile expressions parsed without running anything"),
     ("worker_failures", "worker crashes, exits and hangs survived, the next run answered"),

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from tests.reliability import record
 from tui.core.tensors import TensorSyntaxError, format_tensor, parse_tensor
 
 # A smaller limit than the default keeps random constructor calls cheap.
@@ -34,6 +35,7 @@ def check_parse_contract(text: str) -> None:
         assert error.line >= 1
         assert error.column >= 1
         assert error.message
+        record("fuzzed_inputs")
         return
 
     event("parsed")
@@ -41,6 +43,7 @@ def check_parse_contract(text: str) -> None:
     assert value.dtype in DTYPES.values()
     if value.size <= 2000:
         check_round_trip(value)
+    record("fuzzed_inputs")
 
 
 def check_round_trip(value: np.ndarray) -> None:
@@ -372,6 +375,7 @@ def check_expression(expr: Expr) -> None:
 @given(expr=expressions)
 def test_expressions_parse_and_round_trip(expr):
     check_expression(expr)
+    record("fuzzed_inputs")
 
 
 @pytest.mark.slow
