@@ -1,7 +1,7 @@
 """Assemble worker replies into per-formulation rows with their comparisons.
 
-Shared by the explorer and the headless CLI, so both say the same thing
-about the same run.
+Shared by the explorer and the headless CLI, so both report the same
+verdicts for the same run.
 """
 
 from __future__ import annotations
@@ -132,20 +132,29 @@ def json_value(value: Any) -> Any:
         return {str(key): json_value(item) for key, item in value.items()}
     if isinstance(value, np.generic):
         return json_value(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
     return value
 
 
+def _single_or_list(values: list[Any] | None) -> Any:
+    """One output's value as is; several outputs (np.where's per-axis arrays) as a list."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return values
+
+
 def row_to_json(row: Row) -> dict[str, Any]:
+    """One result entry of the `run --json` document."""
     result = row.result
-    outputs = result.outputs if result is not None and result.outputs is not None else None
-    if outputs is None:
-        output = None
-    elif len(outputs) == 1:
-        output = json_value(outputs[0])
-    else:
-        output = [json_value(item) for item in outputs]
+    outputs = result.outputs if result is not None else None
+    output = _single_or_list([json_value(item) for item in outputs] if outputs else None)
+    shape = _single_or_list([list(item.shape) for item in outputs] if outputs else None)
+    dtype = _single_or_list(result.dtypes if result is not None else None)
 
     if result is not None and result.error is not None:
         error = result.error.to_json()
@@ -160,8 +169,8 @@ def row_to_json(row: Row) -> dict[str, Any]:
         "id": row.formulation.id,
         "code": row.formulation.code,
         "output": output,
-        "shape": None if not outputs else [list(item.shape) for item in outputs] if len(outputs) > 1 else list(outputs[0].shape),
-        "dtype": None if result is None or not result.dtypes else result.dtypes[0] if len(result.dtypes) == 1 else result.dtypes,
+        "shape": shape,
+        "dtype": dtype,
         "error": error,
         "warnings": [] if result is None else result.warnings,
         "elapsed": None if result is None else result.elapsed,
