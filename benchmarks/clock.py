@@ -8,7 +8,6 @@ before the launch and get the time since launch.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -62,8 +61,6 @@ class Completed:
     """perf_counter() just before the launch."""
     wall: float
     """Seconds from launch to exit."""
-    cpu: float
-    """CPU seconds (user and system) the process and its waited-for children used."""
     stdout: str
     stderr: str
     returncode: int
@@ -74,11 +71,8 @@ def run_timed(argv: list[str], extra_env: dict[str, str] | None = None, timeout:
     env = {**os.environ, **(extra_env or {})}
     launched = time.perf_counter()
     env[LAUNCH_VARIABLE] = repr(launched)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     completed = subprocess.run(
         argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     wall = time.perf_counter() - launched
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Completed(launched, wall, cpu, completed.stdout, completed.stderr, completed.returncode)
+    return Completed(launched, wall, completed.stdout, completed.stderr, completed.returncode)

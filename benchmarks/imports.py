@@ -28,13 +28,22 @@ class BenchmarkError(RuntimeError):
     """Raised when a measured process fails, with the end of its stderr."""
 
 
+IMPORT_PROBE = """import resource, time
+import {modules}
+now = time.perf_counter()
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print(repr(now), repr(usage.ru_utime + usage.ru_stime))
+"""
+"""Prints when the import ended and the CPU seconds of all the process's threads until then."""
+
+
 def time_import(modules: str) -> tuple[float, float]:
     """Return seconds from launching `python -c "import MODULES"` to the end of the import, and its CPU seconds."""
-    code = f"import time\nimport {modules}\nprint(repr(time.perf_counter()))"
-    completed = run_timed([sys.executable, "-c", code], WORKER_ENVIRONMENT)
+    completed = run_timed([sys.executable, "-c", IMPORT_PROBE.format(modules=modules)], WORKER_ENVIRONMENT)
     if completed.returncode != 0:
         raise BenchmarkError(f"import {modules} failed: {completed.stderr[-2000:]}")
-    return float(completed.stdout.strip().splitlines()[-1]) - completed.launched, completed.cpu
+    ended, cpu = (float(value) for value in completed.stdout.strip().splitlines()[-1].split())
+    return ended - completed.launched, cpu
 
 
 def time_script_exit(modules: str) -> float:
