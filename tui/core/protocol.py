@@ -40,7 +40,7 @@ def encode(message: Any) -> bytes:
 def encode_parts(message: Any) -> list[bytes | memoryview]:
     """Encode a message as the pieces of one frame, to be written in order.
 
-    The first piece holds the length prefix and the header; each array
+    The first piece contains the length prefix and the header. Each array
     follows as a view of its own memory, so a large array is not copied
     before it is written (a non-contiguous one is copied once).
     """

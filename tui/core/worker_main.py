@@ -30,7 +30,7 @@ NICENESS_VARIABLE = "XFRAME_TUI_WORKER_NICENESS"
 WORKER_NICENESS = 10
 """How far a worker lowers its CPU priority (see `nice`). The UI process then
 gets a core as soon as it needs one, so keys are handled while frameworks
-import; a worker still gets every cycle the UI leaves idle."""
+import. A worker still gets every cycle that the UI leaves idle."""
 
 
 class HiddenPackageFinder(importlib.abc.MetaPathFinder):
