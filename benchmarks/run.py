@@ -92,7 +92,7 @@ def convert_memory() -> str:
     if not CONVERT_MEMORY.exists():
         return "benchmarks/convert_memory.py does not exist."
     try:
-        completed = run_timed([sys.executable, "-m", "benchmarks.convert_memory"], timeout=CONVERT_MEMORY_TIMEOUT)
+        completed = run_timed([sys.executable, str(CONVERT_MEMORY)], timeout=CONVERT_MEMORY_TIMEOUT)
     except subprocess.TimeoutExpired:
         return f"benchmarks/convert_memory.py did not finish within {CONVERT_MEMORY_TIMEOUT:g} s."
     return (completed.stdout + completed.stderr).strip()
