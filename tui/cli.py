@@ -84,17 +84,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_explorer(args: argparse.Namespace) -> int:
-    from tui.app.app import XFrameApp
     from tui.core.catalog import UnknownOpError, get_op
     from tui.core.state import default_state_path
+    from tui.core.workers import WorkerPool
 
     if args.op is not None:
         try:
             get_op(args.op)
         except UnknownOpError as exc:
             return fail(str(exc))
-    state_path = args.session if args.session is not None else default_state_path()
-    XFrameApp(initial_op=args.op, deadline=args.deadline, state_path=state_path).run()
+
+    # The frameworks take seconds to import, so their workers start before the
+    # UI's own imports; the first frame still comes well before any of them is ready.
+    pool = WorkerPool(deadline=args.deadline).start()
+    try:
+        from tui.app.app import XFrameApp
+
+        state_path = args.session if args.session is not None else default_state_path()
+        XFrameApp(initial_op=args.op, pool=pool, state_path=state_path).run()
+    finally:
+        pool.close()
     return 0
 
 

@@ -14,9 +14,6 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.timer import Timer
 
 from tui.app.messages import WorkerStatusChanged
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.matrix import BehaviourMatrixScreen
-from tui.app.screens.op import OpScreen
 from tui.app.screens.ops import OpsScreen
 from tui.core.catalog import get_op, visible_ops
 from tui.core.catalog.base import BACKENDS
@@ -136,7 +133,7 @@ class XFrameApp(App[None]):
             return
         self._statuses[event.worker] = (event.status, event.detail)
         for screen in self.screen_stack:
-            if isinstance(screen, OpScreen):
+            if screen.has_class("op-screen"):
                 screen.show_statuses()
 
     def worker_status(self, backend: str) -> tuple[WorkerStatus, str]:
@@ -146,18 +143,22 @@ class XFrameApp(App[None]):
 
     def open_op(self, op_id: str) -> None:
         """Show the op's screen, creating it on first use so its inputs survive leaving it."""
+        from tui.app.screens.op import OpScreen
+
         op = get_op(op_id)
         name = f"op:{op.id}"
         if not self.is_screen_installed(name):
             saved = self.store.edits.get(op.id) if self.store is not None else None
             self.install_screen(OpScreen(op, saved), name)
-        if isinstance(self.screen, OpScreen):
+        if self.screen.has_class("op-screen"):
             self.switch_screen(name)
         else:
             self.push_screen(name)
 
     def open_matrix(self, op_id: str) -> None:
         """Show the behaviour matrix of an op's probes in float32, in place of one already on top."""
+        from tui.app.screens.matrix import BehaviourMatrixScreen
+
         screen = BehaviourMatrixScreen(get_op(op_id))
         if isinstance(self.screen, BehaviourMatrixScreen):
             self.switch_screen(screen)
@@ -204,5 +205,7 @@ class XFrameApp(App[None]):
         self.push_screen(ConvertScreen())
 
     def action_help(self) -> None:
+        from tui.app.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

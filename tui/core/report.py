@@ -48,6 +48,7 @@ class RunState:
     details: dict[str, Any] = field(default_factory=dict)
     round_trips: dict[str, float] = field(default_factory=dict)
     """Seconds from request to reply, by worker name."""
+    _comparisons: dict[tuple[str, str, int, int], Comparison] = field(default_factory=dict, repr=False)
 
     def add_reply(self, reply: RunReply) -> None:
         for result in reply.results:
@@ -68,7 +69,6 @@ class RunState:
     def rows(self, rule: str = "torch") -> list[Row]:
         """Every formulation of the op, reference first, compared under a tolerance rule."""
         reference = self.reference
-        reference_outputs = reference.outputs if reference is not None and reference.ok else None
         rows = []
         for formulation in self.op.all_formulations():
             row = Row(formulation, self.results.get(formulation.id))
@@ -80,16 +80,27 @@ class RunState:
             elif reference is None:
                 row.comparison = None
             else:
-                row.comparison = compare_outputs(
-                    formulation,
-                    row.result.outputs or [],
-                    row.result.dtypes[0] if row.result.dtypes else "float64",
-                    reference_outputs,
-                    rule,
-                    self.request.inputs,
-                )
+                row.comparison = self._comparison(formulation, row.result, reference, rule)
             rows.append(row)
         return rows
+
+    def _comparison(
+        self, formulation: Formulation, result: FormulationResult, reference: FormulationResult, rule: str
+    ) -> Comparison:
+        """Compare once per result, reference and rule; each reply asks for every row again."""
+        key = (formulation.id, rule, id(result), id(reference))
+        cached = self._comparisons.get(key)
+        if cached is None:
+            cached = compare_outputs(
+                formulation,
+                result.outputs or [],
+                result.dtypes[0] if result.dtypes else "float64",
+                reference.outputs if reference.ok else None,
+                rule,
+                self.request.inputs,
+            )
+            self._comparisons[key] = cached
+        return cached
 
     @property
     def complete(self) -> bool:

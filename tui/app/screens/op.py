@@ -16,8 +16,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui.app.messages import ResultsArrived
-from tui.app.screens.matrix import BehaviourMatrixScreen
-from tui.app.screens.probe_picker import ProbePicker
 from tui.app.widgets.details import LossBreakdown, SimilarityTables
 from tui.app.widgets.gradients import GradientsPanel
 from tui.app.widgets.input_editor import InputEditor
@@ -66,6 +64,7 @@ class OpScreen(Screen[None]):
         self.saved = saved or OpEdits()
         self.revision = 0
         self.state: RunState | None = None
+        self._refresh_scheduled = False
         self.shown: dict[str, Row] = {}
         """The row on screen for each formulation, kept while a newer run is pending."""
 
@@ -176,6 +175,13 @@ class OpScreen(Screen[None]):
             self.state.add_reply(message.reply)
         else:
             self.state.add_failure(message.worker, message.failure or "no reply")
+        # Replies often arrive together: redraw once for all of them, after this frame.
+        if not self._refresh_scheduled:
+            self._refresh_scheduled = True
+            self.call_after_refresh(self._scheduled_refresh)
+
+    def _scheduled_refresh(self) -> None:
+        self._refresh_scheduled = False
         self.refresh_results()
 
     # Showing
@@ -250,6 +256,8 @@ class OpScreen(Screen[None]):
         if not PROBES.get(self.op.id):
             self.notify(f"{self.op.id} has no probes", severity="warning", timeout=3)
             return
+        from tui.app.screens.probe_picker import ProbePicker
+
         self.app.push_screen(ProbePicker(self.op), self.load_probe)
 
     def load_probe(self, probe: Probe | None) -> None:
@@ -268,6 +276,8 @@ class OpScreen(Screen[None]):
     def action_matrix(self) -> None:
         """Run every probe of the op and show each formulation's result in the behaviour matrix."""
         dtype = self.query_one("#param-dtype", ParamField).value
+        from tui.app.screens.matrix import BehaviourMatrixScreen
+
         self.app.push_screen(BehaviourMatrixScreen(self.op, dtype, self.tolerance_rule), self._matrix_closed)
 
     def _matrix_closed(self, result: None) -> None:

@@ -23,6 +23,15 @@ STATUS_TEXT = {
 }
 
 
+def _same_row(shown: Row, row: Row) -> bool:
+    """Whether a card would draw `row` exactly as it draws `shown`."""
+    return (
+        shown.result is row.result
+        and shown.failure == row.failure
+        and shown.comparison is row.comparison
+    )
+
+
 class ResultCard(Static):
     """One formulation's result."""
 
@@ -33,6 +42,8 @@ class ResultCard(Static):
         """The row on show, kept for tests and for copying its values."""
 
     def show(self, row: Row, *, show_timings: bool) -> None:
+        if self.row is not None and _same_row(self.row, row):
+            return  # rendering the code again costs more than the comparison
         self.row = row
         self.set_class(row.pending, "-pending")
         verdict = row.comparison.verdict if row.comparison is not None else None
