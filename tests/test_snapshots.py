@@ -38,7 +38,10 @@ def test_ops_table_filtered(snap_compare, app):
     assert snap_compare(app, press=["slash", "c", "o", "s"], terminal_size=WIDE)
 
 
-@pytest.mark.parametrize("op_id", ["softmax", "cross_entropy", "cosine_similarity"])
+@pytest.mark.parametrize(
+    "op_id",
+    ["softmax", "cross_entropy", "cosine_similarity", "clip", "one_hot", "linear", "einsum", "where", "accuracy"],
+)
 def test_op_results(snap_compare, app, op_id):
     """You should see every backend's column filled, with verdicts and the code that ran."""
 

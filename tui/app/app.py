@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -21,8 +20,6 @@ from tui.core.catalog.probes import PROBES
 from tui.core.state import OpEdits, SessionStore, atomic_write
 from tui.core.workers import DEFAULT_DEADLINE, WorkerEvent, WorkerPool, WorkerStatus
 
-NARROW_WIDTH = 120
-"""Terminal columns below which result columns stop sharing the width."""
 SAVE_DELAY = 0.5
 """Seconds after the last keystroke before typed inputs are written to disk."""
 
@@ -112,10 +109,6 @@ class XFrameApp(App[None]):
             self.open_op(self.initial_op)
         # Start the workers after the first frame, so the table shows at once.
         self.call_after_refresh(self.pool.start)
-
-    def on_resize(self, event: events.Resize) -> None:
-        # Below this width, result columns keep a readable fixed width and scroll sideways.
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def on_unmount(self) -> None:
         self.save_edits()

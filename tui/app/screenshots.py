@@ -43,8 +43,10 @@ async def open_op(pilot: Pilot, op_id: str, tab: str | None = None) -> None:
     if tab:
         await pilot.press(tab)
         await pilot.pause()
-        # The gradients tab sends a new request; wait for its replies too.
-        await wait_until_settled(pilot)
+        # The gradients tab sends a new request; wait for its replies too. Keys
+        # that open another screen (F6, F7) leave nothing to wait for here.
+        if isinstance(pilot.app.screen, OpScreen):
+            await wait_until_settled(pilot)
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], what: str, timeout: float = 300.0) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
@@ -34,6 +34,8 @@ from tui.core.workers import Superseded, WorkerFailed, WorkerStatus
 if TYPE_CHECKING:
     from tui.app.app import XFrameApp
 
+MIN_COLUMN_WIDTH = 40
+"""Columns narrower than this wrap every line of code."""
 DTYPE_PARAM = ParamSpec("dtype", "choice", "float32", "compute dtype of float inputs", choices=DTYPES)
 TOLERANCE_PARAM = ParamSpec("tolerance", "choice", "torch", "tolerance rule", choices=TOLERANCE_RULES)
 DETAIL_PANELS = {"cross_entropy": ("Breakdown", LossBreakdown), "cosine_similarity": ("Similarity", SimilarityTables)}
@@ -104,6 +106,23 @@ class OpScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_statuses()
         self.call_after_refresh(self.action_run)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_columns(event.size.width)
+
+    def fit_columns(self, width: int) -> None:
+        """Share the width among the result columns, never narrower than MIN_COLUMN_WIDTH.
+
+        Columns that do not fit scroll sideways. CSS fr units cannot express
+        this: inside a scrolling container whose children overflow, each
+        fr column took the whole width.
+        """
+        columns = list(self.query(ResultColumn))
+        if not columns:
+            return
+        share = max(MIN_COLUMN_WIDTH, (width - 1) // len(columns))
+        for column in columns:
+            column.styles.width = share
 
     def on_screen_resume(self) -> None:
         self.show_statuses()
