@@ -27,7 +27,7 @@ from tui.core.compare import TOLERANCE_RULES
 from tui.core.gradients import has_gradients
 from tui.core.probes import probe_input_texts, probe_param_texts
 from tui.core.report import Row, RunState
-from tui.core.run import RunReply, build_request
+from tui.core.run import RunReply, RunRequest, build_request
 from tui.core.state import OpEdits
 from tui.core.workers import Superseded, WorkerFailed, WorkerStatus
 
@@ -149,33 +149,35 @@ class OpScreen(Screen[None]):
         if collected is None:
             return
         arrays, params, dtype = collected
-        if not self._check(arrays, params, dtype):
+        request = self._build(arrays, params, dtype, self.revision + 1)
+        if request is None:
             return
 
-        self.revision += 1
-        request = build_request(self.op, arrays, params, dtype, self.revision, grad=self.wants_gradients)
+        self.revision = request.revision
         self.state = RunState(self.op, request)
         for worker in self.op.workers():
             future = self.app.pool.submit(worker, request)
             future.add_done_callback(partial(self._deliver, self.revision, worker))
         self.refresh_results()
 
-    def _check(self, arrays: dict[str, np.ndarray | None], params: dict[str, Any], dtype: str) -> bool:
-        """Validate against the op, showing a problem next to the input or param at fault."""
+    def _build(
+        self, arrays: dict[str, np.ndarray | None], params: dict[str, Any], dtype: str, revision: int
+    ) -> RunRequest | None:
+        """Build the request, or show the problem next to the input or param at fault and return None."""
         for editor in self.query(InputEditor):
             editor.show_problem(None)
         try:
-            build_request(self.op, arrays, params, dtype)
+            request = build_request(self.op, arrays, params, dtype, revision, grad=self.wants_gradients)
         except InputError as exc:
             self.query_one(f"#input-{exc.name}", InputEditor).show_problem(exc.message)
-            return False
+            return None
         except ParamError as exc:
             self.query_one(f"#param-{exc.name}", ParamField).show_problem(exc.message)
-            return False
+            return None
         for field in self.query(ParamField):
             if field.error is None:
                 field.show_problem(None)
-        return True
+        return request
 
     def _deliver(self, revision: int, worker: str, future: Future[RunReply]) -> None:
         """Called on a worker's channel thread; hands the reply to the main thread as a message."""
