@@ -61,7 +61,7 @@ class Verdict(str, Enum):
 
 @dataclass
 class Comparison:
-    """How one output compares with the reference.
+    """The comparison of one output with the reference.
 
     `max_rel_diff` divides by ``max(|reference|, atol)`` (by ``max(|reference|, 1)``
     under an exact rule), so elements where the reference is zero stay finite.
@@ -155,7 +155,7 @@ def compare_arrays(actual: np.ndarray, expected: np.ndarray, tolerance: Toleranc
         same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
         diff = np.where(same_special, 0.0, np.abs(a - b))
         diff = np.where(np.isnan(diff), np.inf, diff)
-        # An exact rule has no atol to fall back on where the reference is 0, so 1 stands in.
+        # An exact rule has no atol to fall back on where the reference is 0, so 1 is used.
         floor = tolerance.atol if tolerance.atol > 0 else 1.0
         rel = diff / np.maximum(np.abs(np.nan_to_num(b, nan=0.0)), floor)
         out_of_tolerance = diff > tolerance.atol + tolerance.rtol * np.abs(np.nan_to_num(b, nan=0.0))
@@ -185,9 +185,9 @@ def compare_outputs(
 
     `inputs` are the request's inputs, for conventions whose rule depends on them.
 
-    The raw outputs are compared first; only when they disagree is the
-    declared convention applied, so a formulation that happens to match the
-    reference as is reads "match".
+    The raw outputs are compared first. The declared convention is applied
+    only when they disagree, so a formulation that matches the reference as
+    it is reads "match".
     """
     if reference is None:
         return Comparison(Verdict.NO_REFERENCE, "the reference did not produce a value")

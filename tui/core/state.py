@@ -32,7 +32,7 @@ MAX_FILE_BYTES = 50_000_000
 
 
 def state_directory() -> Path:
-    """The platform's folder for per-user application state."""
+    """Return the platform's folder for per-user application state."""
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     elif sys.platform == "darwin":
@@ -62,7 +62,7 @@ class OpEdits:
 
 
 class SessionFileError(Exception):
-    """Raised when a session file cannot be used; the message says why."""
+    """Raised when a session file cannot be used; the message gives the reason."""
 
 
 def _parse(document: Any) -> dict[str, OpEdits]:
@@ -102,7 +102,7 @@ class SessionStore:
     path: Path
     edits: dict[str, OpEdits] = field(default_factory=dict)
     problem: str | None = None
-    """Why the file could not be loaded, when it could not; shown to the user once."""
+    """The reason the file could not be loaded, if it could not; shown to the user once."""
 
     @classmethod
     def open(cls, path: Path) -> SessionStore:

@@ -60,7 +60,7 @@ class OpScreen(Screen[None]):
     app: XFrameApp
 
     def __init__(self, op: Op, saved: OpEdits | None = None) -> None:
-        """Create the screen; `saved` holds texts typed in an earlier session."""
+        """Create the screen; `saved` contains the texts typed in an earlier session."""
         super().__init__(name=f"op:{op.id}", classes="op-screen")
         self.op = op
         self.saved = saved or OpEdits()
@@ -130,7 +130,7 @@ class OpScreen(Screen[None]):
     # Running
 
     def collect(self) -> tuple[dict[str, np.ndarray | None], dict[str, Any], str] | None:
-        """The current inputs and params, or None while any of them is invalid."""
+        """Return the current inputs, params and dtype, or None while any of them is invalid."""
         editors = list(self.query(InputEditor))
         fields = list(self.query(ParamField))
         if any(not editor.valid for editor in editors) or any(field.error for field in fields):
@@ -251,7 +251,7 @@ class OpScreen(Screen[None]):
         self.action_run()
 
     def edits(self) -> OpEdits:
-        """The texts on screen, exactly as typed, invalid ones included."""
+        """Return the texts on screen exactly as typed, invalid ones included."""
         fields = [field for field in self.query(ParamField) if field.id not in ("param-dtype", "param-tolerance")]
         return OpEdits(
             inputs={editor.spec.name: editor.text for editor in self.query(InputEditor)},
@@ -334,7 +334,7 @@ class OpScreen(Screen[None]):
 
     @property
     def settled(self) -> bool:
-        """Whether every worker answered the newest revision; tests wait for this."""
+        """Whether every worker replied to the newest revision; tests wait for this."""
         return self.state is not None and self.state.complete and all(
             self.app.worker_status(column.backend)[0] not in (WorkerStatus.STARTING, WorkerStatus.RESTARTING)
             for column in self.query(ResultColumn)
