@@ -106,7 +106,7 @@ def bound_rows(repetitions: list[Repetition], cores: int) -> list[str]:
 
 
 def early_pool_rows(repetitions: list[Repetition]) -> list[str]:
-    """Format the experiment: workers started before the UI imports, as a change to tui/cli.py would."""
+    """Format the comparison run: workers started by the app after its first frame, the old way."""
     lines = [
         "| rep | first frame (s) | reference (s) | torch column / import torch | "
         "tensorflow column / import tensorflow | all ready / slowest import |",
@@ -253,8 +253,9 @@ def write_report(path: Path, facts: dict[str, Any], repetitions: list[Repetition
         "",
         *bound_rows(repetitions, int(machine["cores"])),
         "",
-        "Experiment, not the shipped app: the same softmax launch with the worker pool started "
-        "before the UI's imports (`--early-pool`), as proposed in the notes.",
+        "For comparison, not the shipped app: the same softmax launch with the worker pool started "
+        "by the app after its first frame (`--late-pool`), as the app did before `xframe-tui` "
+        "started the pool ahead of the UI's imports.",
         "",
         *early_pool_rows(repetitions),
         "",

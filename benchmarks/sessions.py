@@ -15,9 +15,9 @@ INTERPRETER_READY = since_launch()
 
 EARLY_POOL = None
 EARLY_TIMELINE = None
-if "--early-pool" in sys.argv:
-    # An experiment for a proposed change: start the workers before the UI's
-    # own imports, as tui/cli.py could, instead of after the first frame.
+if "--late-pool" not in sys.argv:
+    # As `xframe-tui` does: start the workers before the UI's own imports.
+    # --late-pool lets the app start them after its first frame, as it did before.
     from benchmarks.timeline import Timeline
     from tui.core.workers import WorkerPool
 
@@ -242,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--op", default=None, help="op the explorer opens on")
     parser.add_argument("--edits", type=int, default=0, help="warm edits to time after every result arrived")
     parser.add_argument("--big", action="store_true", help="also run the 1000x1000 softmax")
-    parser.add_argument("--early-pool", action="store_true", help="start the workers before importing the UI (an experiment)")
+    parser.add_argument(
+        "--late-pool", action="store_true", help="let the app start the workers after its first frame (the old way)"
+    )
     parser.add_argument("--typing", choices=("cursor", "edits"), default="cursor", help="keys pressed during warm-up")
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument profile of the warm phase here")
     options = parser.parse_args(argv)
