@@ -105,7 +105,7 @@ def test_reset_restores_defaults(worker_pool: WorkerPool):
             screen.query_one("#input-labels").set_text("[2, 2, 2]")
             screen.query_one("#param-reduction").set_value("sum")
             await pilot.pause()
-            await pilot.press("ctrl+d")
+            await pilot.press("f8")
             await pilot.pause()
             assert screen.query_one("#input-labels").text == "[0, 1, 2]"
             assert screen.query_one("#param-reduction").value == "none"

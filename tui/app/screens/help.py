@@ -23,7 +23,7 @@ column is NumPy in float64, written from the op's definition.
 | Esc | back to the ops table |
 | Ctrl+P | command palette: jump to any op |
 | Ctrl+R | run again |
-| Ctrl+D | reset the op's inputs and params to their defaults |
+| F8 | reset the op's inputs and params to their defaults |
 | F2 / F3 / F4 | results / details / notes tab |
 | F5 | gradients of each output, torch and TensorFlow against the reference |
 | F6 | load an edge-case probe: NaN, empty, out-of-range labels, … |

@@ -47,7 +47,8 @@ class OpScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Ops"),
         Binding("ctrl+r", "run", "Run again"),
-        Binding("ctrl+d", "reset", "Defaults"),
+        # Not Ctrl+D: the focused Input takes it to delete the character to the right.
+        Binding("f8", "reset", "Defaults"),
         Binding("f2", "show_tab('tab-results')", "Results"),
         Binding("f3", "show_tab('tab-details')", "Details", show=False),
         Binding("f4", "show_tab('tab-notes')", "Notes"),
@@ -56,6 +57,9 @@ class OpScreen(Screen[None]):
         Binding("f7", "matrix", "Matrix"),
         Binding("f1", "app.help", "Help"),
     ]
+
+    AUTO_FOCUS = ".input-editor Input"
+    """Typing goes straight into the first input when the screen opens."""
 
     app: XFrameApp
 
