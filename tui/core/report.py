@@ -67,7 +67,7 @@ class RunState:
         return self.results.get("reference")
 
     def rows(self, rule: str = "torch") -> list[Row]:
-        """Every formulation of the op, reference first, compared under a tolerance rule."""
+        """Return every formulation of the op, reference first, compared under a tolerance rule."""
         reference = self.reference
         rows = []
         for formulation in self.op.all_formulations():
@@ -87,7 +87,7 @@ class RunState:
     def _comparison(
         self, formulation: Formulation, result: FormulationResult, reference: FormulationResult, rule: str
     ) -> Comparison:
-        """Compare once per result, reference and rule; each reply asks for every row again."""
+        """Compare once per result, reference and rule, because each reply recomputes every row."""
         key = (formulation.id, rule, id(result), id(reference))
         cached = self._comparisons.get(key)
         if cached is None:
@@ -122,7 +122,7 @@ def run_blocking(pool: WorkerPool, op: Op, request: RunRequest, timeout: float =
 
 
 def verdict_counts(rows: list[Row]) -> dict[Verdict, int]:
-    """How many formulations got each verdict, for the agreement strip."""
+    """Count the formulations with each verdict, for the agreement strip."""
     counts: dict[Verdict, int] = {}
     for row in rows:
         if row.comparison is not None:
@@ -151,7 +151,7 @@ def json_value(value: Any) -> Any:
 
 
 def _single_or_list(values: list[Any] | None) -> Any:
-    """One output's value as is; several outputs (np.where's per-axis arrays) as a list."""
+    """Return one output's value as is, and several outputs (np.where's per-axis arrays) as a list."""
     if not values:
         return None
     if len(values) == 1:
@@ -160,7 +160,7 @@ def _single_or_list(values: list[Any] | None) -> Any:
 
 
 def row_to_json(row: Row) -> dict[str, Any]:
-    """One result entry of the `run --json` document."""
+    """Build one result entry of the `run --json` document."""
     result = row.result
     outputs = result.outputs if result is not None else None
     output = _single_or_list([json_value(item) for item in outputs] if outputs else None)
@@ -190,7 +190,7 @@ def row_to_json(row: Row) -> dict[str, Any]:
 
 
 def state_to_json(state: RunState, rule: str = "torch") -> dict[str, Any]:
-    """The `xframe-tui run --json` document; a `grad` request adds the gradient entries."""
+    """Build the `xframe-tui run --json` document; a `grad` request adds the gradient entries."""
     document = {
         "op": state.op.id,
         "dtype": state.request.dtype,

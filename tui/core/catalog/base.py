@@ -187,7 +187,7 @@ class Convention:
 
 @dataclass(frozen=True)
 class View:
-    """How a formulation's output is laid over the reference before comparing.
+    """The layout change applied to a formulation's output before comparing.
 
     A matrix-form API compared with a paired reference uses its diagonal,
     for example. This is a change of layout, not of meaning.
@@ -251,7 +251,7 @@ class Op:
     inputs: tuple[InputSpec, ...]
     params: tuple[ParamSpec, ...] = ()
     note: str = ""
-    """Why the frameworks differ here, in a few short paragraphs."""
+    """The reasons the frameworks differ here, in a few short paragraphs."""
     table: dict[str, str] = field(default_factory=dict)
     """Ops-table cells by column: "torch", "tensorflow", "others"."""
     variants: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -325,7 +325,7 @@ class Op:
         return Formulation(self.id, "reference", "reference", "NumPy float64, from the definition", self.reference_fn)
 
     def all_formulations(self) -> list[Formulation]:
-        """The reference first, then every framework's formulations in catalog order."""
+        """Return the reference first, then every framework's formulations in catalog order."""
         return [self.reference_formulation, *self.formulations]
 
     def backends(self) -> list[str]:
@@ -353,5 +353,5 @@ class Op:
         raise KeyError(name)
 
     def default_params(self) -> dict[str, Any]:
-        """Every param at its default value."""
+        """Return every param at its default value."""
         return {spec.name: spec.default for spec in self.params}
