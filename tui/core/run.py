@@ -102,13 +102,14 @@ def prepare_input(op: Op, name: str, array: np.ndarray | None) -> np.ndarray | N
     if spec.kind == "float":
         if array.dtype == np.bool_:
             raise InputError(name, "expected numbers, got booleans")
-        return array.astype(np.float64)
+        # No copy when the parser already gave float64: a 1000x1000 input stays one array.
+        return array.astype(np.float64, copy=False)
 
     if spec.kind == "labels":
         # Class indices or float targets: the op's validate function settles which.
         if array.dtype == np.bool_:
             raise InputError(name, "expected class indices or float targets, got booleans")
-        return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64)
+        return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64, copy=False)
 
     if spec.kind == "int":
         if array.dtype == np.bool_:
@@ -116,7 +117,7 @@ def prepare_input(op: Op, name: str, array: np.ndarray | None) -> np.ndarray | N
         if array.dtype.kind == "f":
             if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
                 raise InputError(name, "expected integers, got fractional or non-finite values")
-        return array.astype(np.int64)
+        return array.astype(np.int64, copy=False)
 
     if array.dtype != np.bool_:
         if np.all((array == 0) | (array == 1)):
