@@ -13,7 +13,7 @@ from rich.console import Console
 from tui.app.app import XFrameApp
 from tui.app.messages import ResultsArrived
 from tui.app.render import result_card
-from tui.app.screenshots import open_op, wait_until_settled
+from tui.app.screenshots import open_op, wait_for, wait_until_settled
 from tui.app.widgets.results import ResultCard
 from tui.core.state import FORMAT, VERSION
 from tui.core.workers import WorkerPool
@@ -33,15 +33,6 @@ def find_card(app: XFrameApp, formulation_id: str) -> ResultCard:
         if card.formulation.id == formulation_id:
             return card
     raise AssertionError(f"no card for {formulation_id}")
-
-
-async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met")
-        await pilot.pause(0.05)
 
 
 def test_saved_inputs_restored(worker_pool: WorkerPool, tmp_path):
@@ -71,7 +62,7 @@ def test_typing_is_saved_even_when_invalid(worker_pool: WorkerPool, tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await open_op(pilot, "softmax")
             app.screen.query_one("#input-x").set_text("[[1.0, 2.0], [3")
-            await wait_for(pilot, lambda: state.exists())
+            await wait_for(pilot, lambda: state.exists(), "the save", timeout=60.0)
 
         document = json.loads(state.read_text())
         assert document["ops"]["softmax"]["inputs"]["x"] == "[[1.0, 2.0], [3"

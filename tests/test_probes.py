@@ -14,7 +14,7 @@ from tui.app.app import XFrameApp
 from tui.app.matrix_render import cell_text
 from tui.app.screens.matrix import BehaviourMatrixScreen
 from tui.app.screens.probe_picker import ProbePicker
-from tui.app.screenshots import open_op, wait_until_settled
+from tui.app.screenshots import open_op, wait_for, wait_until_settled
 from tui.core.catalog import get_op, visible_ops
 from tui.core.catalog.probes import PROBES, Probe
 from tui.core.compare import Verdict
@@ -49,15 +49,6 @@ def cells_by_id(matrix: BehaviourMatrix, name: str) -> dict[str, Cell]:
         if row.probe.name == name:
             return {cell.formulation.id: cell for cell in row.cells}
     raise AssertionError(f"{matrix.op.id} matrix has no row {name!r}")
-
-
-async def wait_for(pilot, condition, timeout: float = 300.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met")
-        await pilot.pause(0.05)
 
 
 # Declarations
@@ -369,7 +360,7 @@ def test_picker_loads_probe_into_editors(worker_pool: WorkerPool):
             await pilot.pause()
             assert isinstance(app.screen, ProbePicker)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: op_screen.state.request.params == {"min": 0.5, "max": -0.5})
+            await wait_for(pilot, lambda: op_screen.state.request.params == {"min": 0.5, "max": -0.5}, "the probe run")
             await wait_until_settled(pilot)
 
             assert app.screen is op_screen
@@ -391,7 +382,7 @@ def test_picker_empties_optional_inputs(worker_pool: WorkerPool):
             await pilot.press("f6")
             await pilot.pause()
             await pilot.press("down", "down", "enter")
-            await wait_for(pilot, lambda: op_screen.state.request.params["equation"] == "...i->i")
+            await wait_for(pilot, lambda: op_screen.state.request.params["equation"] == "...i->i", "the probe run")
             await wait_until_settled(pilot)
 
             assert op_screen.query_one("#input-b").text == ""
@@ -430,7 +421,7 @@ def test_matrix_screen_fills_every_cell(worker_pool: WorkerPool):
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, BehaviourMatrixScreen)
-            await wait_for(pilot, lambda: screen.complete)
+            await wait_for(pilot, lambda: screen.complete, "the probe run")
 
             table = screen.query_one("DataTable")
             assert table.row_count == len(PROBES["cross_entropy"])
@@ -456,13 +447,13 @@ def test_palette_opens_matrix(worker_pool: WorkerPool):
             screen = app.screen
             assert isinstance(screen, BehaviourMatrixScreen)
             assert screen.dtype == "float32"
-            await wait_for(pilot, lambda: screen.complete)
+            await wait_for(pilot, lambda: screen.complete, "the probe run")
             app.open_matrix("clip")
             await pilot.pause()
             assert isinstance(app.screen, BehaviourMatrixScreen)
             assert app.screen.op.id == "clip"
             matrices_open = [item for item in app.screen_stack if isinstance(item, BehaviourMatrixScreen)]
             assert matrices_open == [app.screen]
-            await wait_for(pilot, lambda: app.screen.complete)
+            await wait_for(pilot, lambda: app.screen.complete, "the probe run")
 
     asyncio.run(scenario())

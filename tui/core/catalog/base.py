@@ -63,6 +63,14 @@ class ParamError(ValueError):
         self.message = message
 
 
+class NotApplicable(Exception):
+    """Raised by a formulation whose API has no form for the given inputs.
+
+    The result reads "not applicable", not "error": torch.nonzero takes no
+    x and y, and a sparse loss takes no probability targets.
+    """
+
+
 class InputError(ValueError):
     """Raised when an input does not fit the op (wrong rank, kind or shape)."""
 

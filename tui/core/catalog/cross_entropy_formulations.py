@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tui.core.catalog.base import NotApplicable
 from tui.core.catalog.losses import cross_entropy
 from tui.core.lazy import keras, tf, torch
 
@@ -27,10 +28,6 @@ CHECKED_ARGUMENTS = ("logits", "labels", "weight", "label_smoothing", *SENTINELS
 
 KERAS_REDUCTION = {"none": None, "mean": "sum_over_batch_size", "sum": "sum"}
 """Keras' names for torch's reductions; "sum_over_batch_size" leaves masked samples out."""
-
-
-class NotApplicable(Exception):
-    """Raised for labels or logits the API has no form for, such as targets for a sparse loss."""
 
 
 class NotSupported(Exception):

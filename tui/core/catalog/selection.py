@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tui.core.catalog.base import Convention, InputError, InputSpec, Op
+from tui.core.catalog.base import Convention, InputError, InputSpec, NotApplicable, Op
 from tui.core.lazy import tf, torch
-
-
-class NotApplicable(Exception):
-    """Raised by a formulation that has no form for the given inputs, such as nonzero with x and y."""
 
 
 where = Op(
