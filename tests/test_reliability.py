@@ -127,7 +127,7 @@ SUBSETS = [
 
 @pytest.mark.parametrize("hidden", SUBSETS, ids=lambda hidden: "hide-" + ("-".join(hidden) or "none"))
 def test_any_subset_of_frameworks_starts(hidden):
-    """A missing framework's column says "not installed" and the install command; the rest run.
+    """A missing framework's column shows "not installed" and the install command; the rest run.
 
     The frameworks that are present are proven by the session pool, so each
     subset starts only the reference worker and the hidden ones.

@@ -1,4 +1,4 @@
-"""Snapshot tests of the explorer's screens, taken after every worker answered.
+"""Snapshot tests of the explorer's screens, taken after every worker replied.
 
 Timings are hidden and the cursor does not blink, so a snapshot only changes
 when a screen does. Regenerate on purpose with `pytest --snapshot-update`

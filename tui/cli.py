@@ -95,7 +95,7 @@ def open_explorer(args: argparse.Namespace) -> int:
             return fail(str(exc))
 
     # The frameworks take seconds to import, so their workers start before the
-    # UI's own imports; the first frame still comes well before any of them is ready.
+    # UI's own imports. The first frame still comes well before any of them is ready.
     pool = WorkerPool(deadline=args.deadline).start()
     try:
         from tui.app.app import XFrameApp

@@ -130,7 +130,7 @@ class XFrameApp(App[None]):
                 screen.show_statuses()
 
     def worker_status(self, backend: str) -> tuple[WorkerStatus, str]:
-        """The last known state of the worker that serves a backend."""
+        """Return the last known state of the worker that serves a backend."""
         worker = BACKENDS[backend].worker
         return self._statuses.get(worker, (WorkerStatus.STARTING, ""))
 
@@ -173,7 +173,7 @@ class XFrameApp(App[None]):
             self.run_worker(partial(self._write, document), thread=True, group="save", exclusive=True)
 
     def _write(self, document: dict) -> None:
-        """Runs on a thread: file writes never block the keyboard."""
+        """Write the state file; runs on a thread worker so typing never waits for the disk."""
         assert self.store is not None
         try:
             atomic_write(self.store.path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")

@@ -32,7 +32,7 @@ VERDICT_STYLES: dict[Verdict, tuple[str, str]] = {
 
 
 def ops_table() -> Table:
-    """The ops table: Item | PyTorch | TensorFlow | Others."""
+    """Build the ops table: Item | PyTorch | TensorFlow | Others."""
     table = Table(title="xframe-tui ops", expand=False)
     # Ids are typed into `xframe-tui run`, so they are never cut short.
     table.add_column("Op id", style="bold", no_wrap=True, min_width=max(len(op.id) for op in visible_ops()))
@@ -71,7 +71,7 @@ def format_seconds(seconds: float) -> str:
 
 
 def verdict_text(row: Row) -> Text:
-    """A one-line verdict for a result card."""
+    """Build the one-line verdict of a result card."""
     if row.formulation.backend == "reference":
         return Text("reference", style="bold blue")
     if row.failure is not None:

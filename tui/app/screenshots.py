@@ -1,7 +1,7 @@
 """Write SVG screenshots of each screen, as the README shows them: ``python -m tui.app.screenshots DIR``.
 
 The app runs headless with its real workers; each shot is taken once every
-worker has answered, with timings hidden so the images only change when the
+worker has replied, with timings hidden so the images only change when the
 screens do.
 """
 
@@ -31,7 +31,7 @@ async def wait_until_settled(pilot: Pilot, timeout: float = 300.0) -> None:
             await pilot.pause()
             return
         if loop.time() > deadline:
-            raise TimeoutError(f"the workers did not answer within {timeout:g} s")
+            raise TimeoutError(f"the workers did not reply within {timeout:g} s")
         await pilot.pause(0.05)
 
 

@@ -41,7 +41,7 @@ class RunError:
 
 @dataclass
 class FormulationResult:
-    """What one formulation returned: outputs, or the framework's exception."""
+    """The result of one formulation: its outputs, or the framework's exception."""
 
     formulation: str
     backend: str

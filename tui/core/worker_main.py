@@ -1,6 +1,6 @@
 """Entry point of a worker process: ``python -m tui.core.worker_main NAME``.
 
-The worker imports its framework once, says it is ready, then answers run
+The worker imports its framework once, reports that it is ready, then replies to run
 requests on stdin/stdout until stdin closes. Anything the framework prints,
 on stdout or stderr, goes to the stderr the parent gave it (a log file), so
 no stray line can reach the user's terminal or corrupt a reply frame.

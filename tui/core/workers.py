@@ -31,7 +31,7 @@ from tui.core.protocol import LENGTH, decode, encode_parts, reply_from_wire, req
 from tui.core.run import RunReply, RunRequest
 
 DEFAULT_DEADLINE = 10.0
-"""Seconds a warm worker may take to answer one request."""
+"""Seconds a warm worker may take to reply to one request."""
 DEFAULT_STARTUP_TIMEOUT = 300.0
 """Seconds a worker may take to import its framework; generous for loaded machines."""
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ class WorkerEvent:
 
 
 class WorkerFailed(Exception):
-    """Raised for a request that got no reply; the message says why."""
+    """Raised for a request that got no reply; the message gives the reason."""
 
     def __init__(self, worker: str, message: str) -> None:
         super().__init__(message)

@@ -25,7 +25,7 @@ MODEL_ROW_TEXT = " ".join([*MODEL_ROW, "convert bert checkpoint"])
 
 
 def matches(op: Op, query: str) -> bool:
-    """Whether every word of the filter appears in the op's row."""
+    """Return whether every word of the filter appears in the op's row."""
     haystack = " ".join([op.id, op.title, op.family, *op.table.values()]).lower()
     return all(word in haystack for word in query.lower().split())
 

@@ -19,7 +19,7 @@ def param_text(value: Any) -> str:
 
 
 class ParamField(Horizontal):
-    """Edits one param; `value` holds the last valid value."""
+    """Edits one param; `value` is the last valid value."""
 
     class Changed(Message):
         """Posted when the param's text changed; check `error` before using `value`."""

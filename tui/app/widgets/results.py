@@ -24,7 +24,7 @@ STATUS_TEXT = {
 
 
 def _same_row(shown: Row, row: Row) -> bool:
-    """Whether a card would draw `row` exactly as it draws `shown`."""
+    """Return whether a card would draw `row` exactly as it draws `shown`."""
     return (
         shown.result is row.result
         and shown.failure == row.failure

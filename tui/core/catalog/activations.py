@@ -41,7 +41,7 @@ whatever the input dtype, its default dtype policy.""",
 
 
 def implicit_torch_dim(ndim: int) -> int:
-    """The axis torch picks when softmax is called without `dim` (torch.nn.functional._get_softmax_dim)."""
+    """Return the axis torch picks when softmax is called without `dim` (torch.nn.functional._get_softmax_dim)."""
     return 0 if ndim in (0, 1, 3) else 1
 
 
