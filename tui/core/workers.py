@@ -361,11 +361,16 @@ class WorkerChannel(threading.Thread):
             self.process.send(request_to_wire(request))
             message = self.process.receive(self.deadline)
         except WorkerFailed as exc:
-            future.set_exception(exc)
             self.process.stop()
             # close() kills a busy worker, which lands here; a closing pool must not restart it.
-            if not self._closing:
-                self._start_process(WorkerStatus.RESTARTING, detail=exc.message)
+            if self._closing:
+                future.set_exception(exc)
+                return
+            # Announce the restart before resolving the request, so whoever receives the
+            # failure already sees the column restarting.
+            self._set_status(WorkerStatus.RESTARTING, exc.message)
+            future.set_exception(exc)
+            self._launch()
             return
 
         if message.get("type") == "failure":
@@ -377,8 +382,12 @@ class WorkerChannel(threading.Thread):
         self._set_status(WorkerStatus.READY)
 
     def _start_process(self, status: WorkerStatus, detail: str = "") -> None:
-        self.ready.clear()
         self._set_status(status, detail)
+        self._launch()
+
+    def _launch(self) -> None:
+        """Start the process and wait for its ready message, or mark the worker unavailable."""
+        self.ready.clear()
         try:
             self.process.start()
             message = self.process.receive(self.startup_timeout)
@@ -393,7 +402,7 @@ class WorkerChannel(threading.Thread):
             return
         self.versions = message.get("versions", {})
         self.ready.set()
-        self._set_status(WorkerStatus.READY, detail, warm_up=message.get("warm_up", 0.0))
+        self._set_status(WorkerStatus.READY, warm_up=message.get("warm_up", 0.0))
 
     def _install_hint(self) -> str:
         hints = [backend.install for backend in BACKENDS.values() if backend.worker == self.worker]
