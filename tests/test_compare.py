@@ -119,6 +119,39 @@ def test_finite_where_reference_is_nan_mismatches():
     assert comparison.nan_positions == []
 
 
+def test_nan_positions_are_capped_and_counted():
+    actual = np.zeros((300, 4))
+    actual[::2, 1] = np.nan
+    actual[-1, -1] = np.inf
+
+    comparison = compare_arrays(actual, np.zeros((300, 4)), FLOAT64)
+
+    assert comparison.nan_count == 150
+    assert len(comparison.nan_positions) == 100
+    assert comparison.nan_positions[:2] == [[0, 1], [2, 1]]
+    assert comparison.nan_positions[-1] == [198, 1]
+    assert comparison.inf_positions == [[299, 3]]
+    assert comparison.inf_count == 1
+    assert comparison.mismatched == 151
+
+
+def test_nan_scalar_position_is_empty_index():
+    comparison = compare_arrays(np.array(np.nan), np.array(np.nan), FLOAT64)
+
+    assert comparison.verdict is Verdict.MATCH
+    assert comparison.nan_positions == [[]]
+    assert comparison.nan_count == 1
+
+
+def test_overflowing_difference_of_finite_values_mismatches():
+    comparison = compare_arrays(np.array([1e308, 1.0]), np.array([-1e308, 1.0]), FLOAT64)
+
+    assert comparison.verdict is Verdict.MISMATCH
+    assert comparison.mismatched == 1
+    assert comparison.max_abs_diff == np.inf
+    assert comparison.cosine == -1.0
+
+
 def test_same_infinity_matches():
     comparison = compare_arrays(np.array([np.inf, -np.inf, 1.0]), np.array([np.inf, -np.inf, 1.0]), FLOAT32)
 
@@ -358,6 +391,8 @@ def test_to_json():
         "total": 2,
         "nan_positions": [[1]],
         "inf_positions": [],
+        "nan_count": 1,
+        "inf_count": 0,
         "cosine": 1.0,
         "rtol": 1e-7,
         "atol": 1e-7,

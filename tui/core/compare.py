@@ -78,7 +78,10 @@ class Comparison:
     mismatched: int = 0
     total: int = 0
     nan_positions: list[list[int]] = field(default_factory=list)
+    """Where the output is NaN, the first POSITION_LIMIT positions only."""
     inf_positions: list[list[int]] = field(default_factory=list)
+    nan_count: int = 0
+    inf_count: int = 0
     cosine: float | None = None
     tolerance: Tolerance | None = None
 
@@ -94,6 +97,8 @@ class Comparison:
             "total": self.total,
             "nan_positions": self.nan_positions,
             "inf_positions": self.inf_positions,
+            "nan_count": self.nan_count,
+            "inf_count": self.inf_count,
             "cosine": self.cosine,
             "rtol": None if self.tolerance is None else self.tolerance.rtol,
             "atol": None if self.tolerance is None else self.tolerance.atol,
@@ -122,10 +127,17 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
     if x.shape != y.shape or x.size == 0:
         return None
     finite = np.isfinite(x) & np.isfinite(y)
-    if not np.any(finite):
-        return None
-    x, y = x[finite], y[finite]
-    norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
+    if not finite.all():
+        if not finite.any():
+            return None
+        x, y = x[finite], y[finite]
+    with np.errstate(over="ignore"):
+        norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
+    if not (np.isfinite(norm_x) and np.isfinite(norm_y)):
+        # Squares of values near the float64 limit overflow; the cosine does not depend on scale.
+        x = x / np.abs(x).max()
+        y = y / np.abs(y).max()
+        norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
     if norm_x == 0 and norm_y == 0:
         return 1.0
     if norm_x == 0 or norm_y == 0:
@@ -133,36 +145,58 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.clip(np.dot(x, y) / (norm_x * norm_y), -1.0, 1.0))
 
 
+POSITION_LIMIT = 100
+"""NaN and infinity positions kept per output; the counts cover the rest."""
+
+
+def _positions(mask: np.ndarray) -> tuple[list[list[int]], int]:
+    """Return the first POSITION_LIMIT positions where `mask` is true, and how many there are."""
+    count = int(np.count_nonzero(mask))
+    if count == 0:
+        return [], 0
+    if mask.ndim == 0:
+        return [[]], count
+    flat = np.flatnonzero(mask)[:POSITION_LIMIT]
+    return np.stack(np.unravel_index(flat, mask.shape), axis=-1).tolist(), count
+
+
 def compare_arrays(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> Comparison:
     """Compare one array with the reference under a tolerance."""
-    actual = np.asarray(actual)
-    expected = np.asarray(expected)
-    comparison = Comparison(Verdict.MATCH, shape=actual.shape, reference_shape=expected.shape, tolerance=tolerance)
-    comparison.nan_positions = np.argwhere(np.isnan(_as_float(actual))).tolist()
-    comparison.inf_positions = np.argwhere(np.isinf(_as_float(actual))).tolist()
-    if actual.shape != expected.shape:
-        comparison.verdict = Verdict.SHAPE
-        comparison.reason = f"shape {actual.shape} vs reference {expected.shape}"
-        return comparison
-
     a = _as_float(actual)
     b = _as_float(expected)
+    comparison = Comparison(Verdict.MATCH, shape=a.shape, reference_shape=b.shape, tolerance=tolerance)
+    a_finite = np.isfinite(a)
+    all_finite = bool(a_finite.all())
+    if not all_finite:
+        comparison.nan_positions, comparison.nan_count = _positions(np.isnan(a))
+        comparison.inf_positions, comparison.inf_count = _positions(np.isinf(a))
+    if a.shape != b.shape:
+        comparison.verdict = Verdict.SHAPE
+        comparison.reason = f"shape {a.shape} vs reference {b.shape}"
+        return comparison
+
     comparison.total = int(a.size)
     if a.size == 0:
         return comparison
 
     with np.errstate(invalid="ignore", over="ignore"):
-        same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
-        diff = np.where(same_special, 0.0, np.abs(a - b))
-        diff = np.where(np.isnan(diff), np.inf, diff)
+        diff = np.abs(a - b)
+        if all_finite and np.isfinite(b).all():
+            scale = np.abs(b)  # a difference of finite values can overflow to inf, never to NaN
+        else:
+            # NaN against NaN and an infinity against the same infinity agree.
+            same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
+            diff = np.where(same_special, 0.0, diff)
+            diff = np.where(np.isnan(diff), np.inf, diff)
+            scale = np.abs(np.nan_to_num(b, nan=0.0))
         # An exact rule has no atol to fall back on where the reference is 0, so 1 is used.
         floor = tolerance.atol if tolerance.atol > 0 else 1.0
-        rel = diff / np.maximum(np.abs(np.nan_to_num(b, nan=0.0)), floor)
-        out_of_tolerance = diff > tolerance.atol + tolerance.rtol * np.abs(np.nan_to_num(b, nan=0.0))
+        rel = diff / np.maximum(scale, floor)
+        out_of_tolerance = diff > tolerance.atol + tolerance.rtol * scale
 
     comparison.max_abs_diff = float(diff.max())
     comparison.max_rel_diff = float(rel.max())
-    comparison.mismatched = int(out_of_tolerance.sum())
+    comparison.mismatched = int(np.count_nonzero(out_of_tolerance))
     comparison.cosine = cosine_similarity(a, b)
     if comparison.mismatched:
         comparison.verdict = Verdict.MISMATCH
@@ -170,7 +204,8 @@ def compare_arrays(actual: np.ndarray, expected: np.ndarray, tolerance: Toleranc
 
 
 def _as_float(array: np.ndarray) -> np.ndarray:
-    return np.asarray(array).astype(np.float64)
+    """Return `array` as float64, without a copy when it already is."""
+    return np.asarray(array, dtype=np.float64)
 
 
 def compare_outputs(
@@ -228,6 +263,8 @@ def _merge(comparisons: list[Comparison]) -> Comparison:
     merged.max_abs_diff = max(diffs) if diffs else None
     merged.max_rel_diff = max(rels) if rels else None
     merged.mismatched = sum(item.mismatched for item in comparisons)
+    merged.nan_count = sum(item.nan_count for item in comparisons)
+    merged.inf_count = sum(item.inf_count for item in comparisons)
     merged.total = sum(item.total for item in comparisons)
     cosines = [item.cosine for item in comparisons if item.cosine is not None]
     merged.cosine = min(cosines) if cosines else None
