@@ -80,7 +80,7 @@ class ProbedApp(XFrameApp):
         watched = self.watched_revision
         if watched is None or state is None:
             return
-        if state.request.revision == watched and state.complete:
+        if state.request.revision == watched and screen.complete_on_screen:
             self.revision_painted_at = now
             self.watched_revision = None
             self.revision_painted.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -195,5 +196,42 @@ def test_markup_shaped_text_shown_verbatim(worker_pool: WorkerPool, text):
             await pilot.pause()
             assert editor.text == text
             assert editor.error is not None
+
+    asyncio.run(scenario())
+
+
+def test_big_result_compared_on_a_thread_then_shown(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            screen = app.screen
+            screen.query_one("#input-x").set_text("randn(400, 400, seed=1)")
+            await pilot.pause()
+            await wait_until_settled(pilot)
+            await pilot.pause()
+
+            for formulation_id in ("torch:torch_functional_softmax", "tensorflow:tf_softmax"):
+                card = find_card(app, formulation_id)
+                assert card.row.comparison is not None
+                assert card.row.comparison.total == 160_000
+                text = rendered(card)
+                assert "✓ match" in text
+                assert "comparing" not in text
+            assert "4 match" in str(screen.query_one("AgreementStrip").render())
+
+    asyncio.run(scenario())
+
+
+def test_columns_show_framework_and_transport_time(worker_pool: WorkerPool):
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, steady=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "softmax")
+            await pilot.pause()
+
+            for backend in ("reference", "torch", "tensorflow"):
+                status = str(app.screen.query_one(f"#column-{backend} .column-status").render())
+                assert re.search(r"framework [\d.]+ (µs|ms) · transport [\d.]+ (µs|ms)", status), status
 
     asyncio.run(scenario())

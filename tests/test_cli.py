@@ -49,6 +49,10 @@ def test_run_cosine_json_default_inputs():
     assert results["torch:torch_cosine_similarity"]["comparison"]["verdict"] == "match"
     assert results["tensorflow:keras_cosine_loss"]["comparison"]["verdict"] == "differs by convention"
     assert "minus the similarity" in results["tensorflow:keras_cosine_loss"]["comparison"]["reason"]
+    assert set(document["timings"]) == {"reference", "torch", "tensorflow", "sklearn"}
+    for timing in document["timings"].values():
+        assert timing["calls_seconds"] > 0
+        assert timing["transport_seconds"] >= 0
 
 
 def test_run_json_result_fields():

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from typing import TYPE_CHECKING
+
 from tui.core.run import RunReply
 from tui.core.workers import WorkerEvent
+
+if TYPE_CHECKING:
+    from tui.core.report import RunState
 
 
 class ResultsArrived(Message):
@@ -26,3 +31,11 @@ class WorkerStatusChanged(Message):
     def __init__(self, event: WorkerEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class ComparisonsReady(Message):
+    """Posted from a thread when the big outputs of a run have been compared with the reference."""
+
+    def __init__(self, state: RunState) -> None:
+        super().__init__()
+        self.state = state

@@ -7,6 +7,7 @@ go through Text objects (never markup strings), because a tensor such as
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from rich.text import Text
 from tui.core.catalog import visible_ops
 from tui.core.catalog.base import BACKENDS
 from tui.core.compare import NOT_APPLICABLE_ERRORS, Verdict
-from tui.core.report import Row, RunState
+from tui.core.report import Row, RunState, Timing
 
 VERDICT_STYLES: dict[Verdict, tuple[str, str]] = {
     Verdict.MATCH: ("✓", "green"),
@@ -70,6 +71,11 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.2f} s"
 
 
+def timing_text(timing: Timing) -> Text:
+    """Return one line: seconds inside the framework calls, then seconds around them."""
+    return Text(f"framework {format_seconds(timing.calls)} · transport {format_seconds(timing.transport)}", style="dim")
+
+
 def verdict_text(row: Row) -> Text:
     """Build the one-line verdict of a result card."""
     if row.formulation.backend == "reference":
@@ -83,6 +89,8 @@ def verdict_text(row: Row) -> Text:
         return Text(f"– {label}", style="dim")
     if row.result.error is not None:
         return Text(f"! raised {row.result.error.type}", style="bold magenta")
+    if row.comparing:
+        return Text("… comparing with the reference", style="dim")
     if row.comparison is None:
         return Text("? no reference to compare with", style="yellow")
     symbol, style = VERDICT_STYLES[row.comparison.verdict]
@@ -99,6 +107,16 @@ def metrics_text(row: Row) -> Text | None:
     if comparison.tolerance is not None:
         parts.append(f"tol rtol={comparison.tolerance.rtol:g} atol={comparison.tolerance.atol:g}")
     return Text(" · ".join(parts), style="dim")
+
+
+@lru_cache(maxsize=512)
+def highlighted_code(code: str) -> Text:
+    """Return Python source highlighted once; cards share it, because lexing it again on every redraw costs more than the rest of a card."""
+    syntax = Syntax(code, "python", theme="ansi_dark", word_wrap=True, background_color="default")
+    text = syntax.highlight(code)
+    if not code.endswith("\n"):
+        text.remove_suffix("\n")  # highlight() ends every text with a newline that Syntax does not draw
+    return text
 
 
 def result_card(row: Row, *, show_code: bool = True, show_timings: bool = True) -> RenderableType:
@@ -128,7 +146,7 @@ def result_card(row: Row, *, show_code: bool = True, show_timings: bool = True) 
     if row.formulation.view is not None:
         parts.append(Text(f"compared as: {row.formulation.view.description}", style="dim italic"))
     if show_code:
-        parts.append(Syntax(row.formulation.code, "python", theme="ansi_dark", word_wrap=True, background_color="default"))
+        parts.append(highlighted_code(row.formulation.code))
     return Group(*parts)
 
 
@@ -143,6 +161,9 @@ def print_run(console: Console, state: RunState, rule: str = "torch") -> None:
     rows = state.rows(rule)
     for backend in state.op.backends():
         console.rule(Text(BACKENDS[backend].title, style="bold"))
+        timing = state.timing(backend)
+        if timing is not None:
+            console.print(timing_text(timing))
         for row in rows:
             if row.formulation.backend == backend:
                 console.print(result_card(row))

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from tui.app.render import VERDICT_STYLES
+from tui.app.render import VERDICT_STYLES, highlighted_code
 from tui.core.catalog.base import BACKENDS
 from tui.core.compare import Verdict
 from tui.core.gradient_report import (
@@ -117,7 +116,7 @@ def formulation_block(row: GradientRow, names: list[str], *, show_code: bool = T
     gradients = Group(seed_table(row, names), *block_notes(row))
     if not show_code:
         return Group(title, gradients)
-    code = Syntax(row.formulation.code, "python", theme="ansi_dark", word_wrap=True, background_color="default")
+    code = highlighted_code(row.formulation.code)
     return Group(title, SideBySide(gradients, code))
 
 
@@ -242,7 +241,7 @@ def drivers_block() -> RenderableType:
     parts: list[RenderableType] = [Text("gradient drivers: the code that ran", style="bold")]
     for backend, source in driver_sources().items():
         parts.append(Text(BACKENDS[backend].title, style="dim"))
-        parts.append(Syntax(source, "python", theme="ansi_dark", word_wrap=True, background_color="default"))
+        parts.append(highlighted_code(source))
     return Group(*parts)
 
 

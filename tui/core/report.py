@@ -29,10 +29,22 @@ class Row:
     comparison: Comparison | None = None
     failure: str | None = None
     """Why the worker gave no result: a crash, a deadline, a missing package."""
+    comparing: bool = False
+    """Whether the comparison is left for `RunState.compare_all`, off the caller's thread."""
 
     @property
     def pending(self) -> bool:
         return self.result is None and self.failure is None
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Where one backend's time went in its worker's reply."""
+
+    calls: float
+    """Seconds inside this backend's framework calls, as the worker timed them."""
+    transport: float
+    """The worker's round trip minus every framework call it made: encoding, pipes, decoding, waiting."""
 
 
 @dataclass
@@ -62,12 +74,29 @@ class RunState:
     def add_failure(self, worker: str, message: str) -> None:
         self.failures[worker] = message
 
+    def timing(self, backend: str) -> Timing | None:
+        """Return the backend's framework time and its worker's transport time, once the worker replied."""
+        worker = BACKENDS[backend].worker
+        round_trip = self.round_trips.get(worker)
+        if round_trip is None:
+            return None
+        calls = {name: 0.0 for name in BACKENDS}
+        for result in self.results.values():
+            if BACKENDS[result.backend].worker == worker:
+                calls[result.backend] += result.elapsed
+        return Timing(calls[backend], max(0.0, round_trip - sum(calls.values())))
+
     @property
     def reference(self) -> FormulationResult | None:
         return self.results.get("reference")
 
-    def rows(self, rule: str = "torch") -> list[Row]:
-        """Return every formulation of the op, reference first, compared under a tolerance rule."""
+    def rows(self, rule: str = "torch", *, defer_above: int | None = None) -> list[Row]:
+        """Return every formulation of the op, reference first, compared under a tolerance rule.
+
+        With `defer_above`, a comparison not computed yet whose outputs hold
+        more elements than that is left out and its row marked `comparing`, so
+        a UI thread can draw the values at once and compare on another thread.
+        """
         reference = self.reference
         rows = []
         for formulation in self.op.all_formulations():
@@ -79,10 +108,23 @@ class RunState:
                 row.comparison = None
             elif reference is None:
                 row.comparison = None
+            elif defer_above is not None and self._deferred(formulation, row.result, reference, rule, defer_above):
+                row.comparing = True
             else:
                 row.comparison = self._comparison(formulation, row.result, reference, rule)
             rows.append(row)
         return rows
+
+    def compare_all(self, rule: str = "torch") -> None:
+        """Compute every comparison `rows` would; the UI calls it on a thread for big outputs."""
+        self.rows(rule)
+
+    def _deferred(
+        self, formulation: Formulation, result: FormulationResult, reference: FormulationResult, rule: str, limit: int
+    ) -> bool:
+        if (formulation.id, rule, id(result), id(reference)) in self._comparisons:
+            return False
+        return _elements(result) + _elements(reference) > limit
 
     def _comparison(
         self, formulation: Formulation, result: FormulationResult, reference: FormulationResult, rule: str
@@ -91,14 +133,17 @@ class RunState:
         key = (formulation.id, rule, id(result), id(reference))
         cached = self._comparisons.get(key)
         if cached is None:
-            cached = compare_outputs(
-                formulation,
-                result.outputs or [],
-                result.dtypes[0] if result.dtypes else "float64",
-                reference.outputs if reference.ok else None,
-                rule,
-                self.request.inputs,
-            )
+            try:
+                cached = compare_outputs(
+                    formulation,
+                    result.outputs or [],
+                    result.dtypes[0] if result.dtypes else "float64",
+                    reference.outputs if reference.ok else None,
+                    rule,
+                    self.request.inputs,
+                )
+            except Exception as exc:  # a convention that cannot map these outputs must not take the UI down
+                cached = Comparison(Verdict.ERROR, f"the comparison failed: {type(exc).__name__}: {exc}")
             self._comparisons[key] = cached
         return cached
 
@@ -107,6 +152,10 @@ class RunState:
         workers = {BACKENDS[item.backend].worker for item in self.op.all_formulations()}
         answered = {BACKENDS[result.backend].worker for result in self.results.values()}
         return workers <= answered | set(self.failures)
+
+
+def _elements(result: FormulationResult) -> int:
+    return sum(int(output.size) for output in result.outputs or [])
 
 
 def run_blocking(pool: WorkerPool, op: Op, request: RunRequest, timeout: float = 600.0) -> RunState:
@@ -189,6 +238,15 @@ def row_to_json(row: Row) -> dict[str, Any]:
     }
 
 
+def _timings_to_json(state: RunState) -> dict[str, dict[str, float]]:
+    timings = {}
+    for backend in state.op.backends():
+        timing = state.timing(backend)
+        if timing is not None:
+            timings[backend] = {"calls_seconds": timing.calls, "transport_seconds": timing.transport}
+    return timings
+
+
 def state_to_json(state: RunState, rule: str = "torch") -> dict[str, Any]:
     """Build the `xframe-tui run --json` document; a `grad` request adds the gradient entries."""
     document = {
@@ -199,6 +257,7 @@ def state_to_json(state: RunState, rule: str = "torch") -> dict[str, Any]:
         "tolerance_rule": rule,
         "diagnostics": state.diagnostics,
         "results": [row_to_json(row) for row in state.rows(rule)],
+        "timings": _timings_to_json(state),
     }
     if state.request.grad:
         rows = {row.formulation.id: row for row in gradient_rows(state, rule)}

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalS
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from tui.app.messages import ResultsArrived
+from tui.app.messages import ComparisonsReady, ResultsArrived
 from tui.app.widgets.details import LossBreakdown, SimilarityTables
 from tui.app.widgets.gradients import GradientsPanel
 from tui.app.widgets.input_editor import InputEditor
@@ -39,6 +39,11 @@ MIN_COLUMN_WIDTH = 40
 DTYPE_PARAM = ParamSpec("dtype", "choice", "float32", "compute dtype of float inputs", choices=DTYPES)
 TOLERANCE_PARAM = ParamSpec("tolerance", "choice", "torch", "tolerance rule", choices=TOLERANCE_RULES)
 DETAIL_PANELS = {"cross_entropy": ("Breakdown", LossBreakdown), "cosine_similarity": ("Similarity", SimilarityTables)}
+
+
+COMPARE_ON_THREAD_ABOVE = 100_000
+"""Results with more output elements than this (with the reference's) are compared on a thread:
+a 1000x1000 output takes tens of milliseconds to compare, longer than a key may wait."""
 
 
 class OpScreen(Screen[None]):
@@ -71,6 +76,10 @@ class OpScreen(Screen[None]):
         self.revision = 0
         self.state: RunState | None = None
         self._refresh_scheduled = False
+        self._comparing: tuple[RunState, str] | None = None
+        """The run and rule a thread is comparing, so one thread works on them at a time."""
+        self.complete_on_screen = False
+        """Whether the last refresh drew every worker's reply to the newest inputs, compared."""
         self.shown: dict[str, Row] = {}
         """The row on screen for each formulation, kept while a newer run is pending."""
 
@@ -214,7 +223,11 @@ class OpScreen(Screen[None]):
     def refresh_results(self) -> None:
         if self.state is None:
             return
-        rows = self.state.rows(self.tolerance_rule)
+        rows = self.state.rows(self.tolerance_rule, defer_above=COMPARE_ON_THREAD_ABOVE)
+        comparing = any(row.comparing for row in rows)
+        self.complete_on_screen = self.state.complete and not comparing
+        if comparing:
+            self._compare_on_thread(self.state, self.tolerance_rule)
         for row in rows:
             if not row.pending or row.formulation.id not in self.shown:
                 self.shown[row.formulation.id] = row
@@ -223,6 +236,8 @@ class OpScreen(Screen[None]):
         visible = list(self.shown.values())
         for column in self.query(ResultColumn):
             column.show_rows(visible, show_timings=self.app.show_timings)
+            if self.app.show_timings:
+                column.show_timing(self.state.timing(column.backend))
             column.set_class(column.backend in pending_backends, "-stale")
         self.query_one(AgreementStrip).show_rows(rows)
         self._show_diagnostics()
@@ -230,6 +245,24 @@ class OpScreen(Screen[None]):
             self.query_one("#details-panel").show_state(self.state)
         for panel in self.query(GradientsPanel):
             panel.show_state(self.state, self.tolerance_rule)
+
+    def _compare_on_thread(self, state: RunState, rule: str) -> None:
+        """Compare big outputs on a thread, so keys are handled while it runs."""
+        if self._comparing is not None and self._comparing[0] is state and self._comparing[1] == rule:
+            return  # the thread posts when it is done, and the refresh then starts any comparison still missing
+        self._comparing = (state, rule)
+
+        def compare() -> None:
+            state.compare_all(rule)
+            self.post_message(ComparisonsReady(state))
+
+        self.run_worker(compare, thread=True, group="compare", name=f"compare {self.op.id}")
+
+    def on_comparisons_ready(self, message: ComparisonsReady) -> None:
+        if self._comparing is not None and self._comparing[0] is message.state:
+            self._comparing = None
+        if message.state is self.state:
+            self.refresh_results()
 
     def _show_diagnostics(self) -> None:
         diagnostics = self.state.diagnostics if self.state else []
@@ -338,8 +371,8 @@ class OpScreen(Screen[None]):
 
     @property
     def settled(self) -> bool:
-        """Whether every worker replied to the newest revision; tests wait for this."""
-        return self.state is not None and self.state.complete and all(
+        """Whether every worker replied to the newest revision and its results are compared; tests wait for this."""
+        return self.state is not None and self.complete_on_screen and all(
             self.app.worker_status(column.backend)[0] not in (WorkerStatus.STARTING, WorkerStatus.RESTARTING)
             for column in self.query(ResultColumn)
         )

@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.app.render import VERDICT_STYLES, result_card
+from tui.app.render import VERDICT_STYLES, result_card, timing_text
 from tui.core.catalog.base import BACKENDS, Formulation
 from tui.core.compare import NOT_APPLICABLE_ERRORS, Verdict
-from tui.core.report import Row, verdict_counts
+from tui.core.report import Row, Timing, verdict_counts
 from tui.core.workers import WorkerStatus
 
 STATUS_TEXT = {
@@ -29,6 +29,7 @@ def _same_row(shown: Row, row: Row) -> bool:
         shown.result is row.result
         and shown.failure == row.failure
         and shown.comparison is row.comparison
+        and shown.comparing == row.comparing
     )
 
 
@@ -63,6 +64,8 @@ class ResultColumn(VerticalScroll):
         self.backend = backend
         self.formulations = formulations
         self.status_line = Static("", classes="column-status")
+        self._status = Text()
+        self._timing: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(BACKENDS[self.backend].title, style="bold"), classes="column-title")
@@ -77,6 +80,17 @@ class ResultColumn(VerticalScroll):
             if row is not None:
                 card.show(row, show_timings=show_timings)
 
+    def show_timing(self, timing: Timing | None) -> None:
+        """Show the time spent in the framework apart from the time around it; None keeps the last shown."""
+        if timing is None:
+            return
+        self._timing = timing_text(timing)
+        self._show_status_lines()
+
+    def _show_status_lines(self) -> None:
+        lines = [self._status] if self._timing is None else [self._status, self._timing]
+        self.status_line.update(Text("\n").join(lines))
+
     def show_status(self, status: WorkerStatus, detail: str, stale: bool) -> None:
         """Show the worker's state; `stale` marks cards computed from older inputs."""
         title = BACKENDS[self.backend].title
@@ -84,7 +98,8 @@ class ResultColumn(VerticalScroll):
         if detail and status in (WorkerStatus.RESTARTING, WorkerStatus.UNAVAILABLE):
             text = f"{text}: {detail}"
         style = {"unavailable": "magenta", "restarting": "yellow"}.get(status.value, "dim")
-        self.status_line.update(Text(text, style=style))
+        self._status = Text(text, style=style)
+        self._show_status_lines()
         self.set_class(stale, "-stale")
 
 
@@ -95,6 +110,7 @@ class AgreementStrip(Static):
         counts = verdict_counts(rows)
         pending = sum(1 for row in rows if row.pending)
         failed = sum(1 for row in rows if row.failure is not None)
+        comparing = sum(1 for row in rows if row.comparing)
         text = Text()
         for verdict in Verdict:
             if counts.get(verdict):
@@ -104,6 +120,8 @@ class AgreementStrip(Static):
             text.append(f" ! {failed} without result ", style="bold magenta")
         if pending:
             text.append(f" … {pending} running ", style="dim")
+        if comparing:
+            text.append(f" … {comparing} comparing ", style="dim")
         if not text:
             text.append(" waiting for the reference ", style="dim")
         self.update(text)

@@ -1,0 +1,104 @@
+"""Rows of a run: comparisons left for a thread when outputs are big, and failures kept as results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tui.core import report
+from tui.core.catalog import get_op
+from tui.core.compare import Verdict
+from tui.core.report import RunState, run_blocking
+from tui.core.run import build_request
+from tui.core.workers import WorkerPool
+
+
+def softmax_state(worker_pool: WorkerPool, shape: tuple[int, int]) -> RunState:
+    op = get_op("softmax")
+    x = np.random.default_rng(0).standard_normal(shape)
+    return run_blocking(worker_pool, op, build_request(op, {"x": x}, {}, "float32"))
+
+
+def test_big_outputs_marked_comparing_until_compared(worker_pool: WorkerPool):
+    state = softmax_state(worker_pool, (300, 300))
+
+    deferred = state.rows(defer_above=100_000)
+
+    waiting = {row.formulation.id for row in deferred if row.comparing}
+    assert waiting == {
+        "torch:torch_functional_softmax",
+        "torch:torch_softmax_module",
+        "tensorflow:tf_softmax",
+        "tensorflow:keras_softmax_layer",
+    }
+    assert all(row.comparison is None for row in deferred)
+    assert all(row.result is not None for row in deferred)
+
+    state.compare_all()
+    compared = state.rows(defer_above=100_000)
+
+    assert not any(row.comparing for row in compared)
+    verdicts = {row.formulation.id: row.comparison.verdict for row in compared if row.comparison is not None}
+    assert verdicts == dict.fromkeys(waiting, Verdict.MATCH)
+
+
+def test_small_outputs_compared_at_once(worker_pool: WorkerPool):
+    state = softmax_state(worker_pool, (3, 4))
+
+    rows = state.rows(defer_above=100_000)
+
+    assert not any(row.comparing for row in rows)
+    assert [row.comparison.verdict for row in rows if row.comparison is not None] == [Verdict.MATCH] * 4
+
+
+def test_deferred_and_immediate_comparisons_agree(worker_pool: WorkerPool):
+    state = softmax_state(worker_pool, (300, 300))
+    state.compare_all("exact")
+    immediate = softmax_state(worker_pool, (300, 300))
+
+    for deferred_row, row in zip(state.rows("exact", defer_above=10), immediate.rows("exact")):
+        assert not deferred_row.comparing
+        assert (deferred_row.comparison is None) == (row.comparison is None)
+        if row.comparison is not None:
+            assert deferred_row.comparison.verdict == row.comparison.verdict
+            assert deferred_row.comparison.mismatched == row.comparison.mismatched
+            assert deferred_row.comparison.max_abs_diff == row.comparison.max_abs_diff
+
+
+def test_comparison_that_raises_becomes_error_verdict(worker_pool: WorkerPool, monkeypatch: pytest.MonkeyPatch):
+    state = softmax_state(worker_pool, (2, 3))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(report, "compare_outputs", broken)
+    rows = state.rows()
+
+    compared = [row.comparison for row in rows if row.comparison is not None]
+    assert len(compared) == 4
+    for comparison in compared:
+        assert comparison.verdict is Verdict.ERROR
+        assert comparison.reason == "the comparison failed: ValueError: operands could not be broadcast together"
+
+
+def test_timing_splits_round_trip_into_calls_and_transport(worker_pool: WorkerPool):
+    op = get_op("clip")
+    request = build_request(op, {"x": np.array([-2.0, 0.5, 3.0])}, {}, "float32")
+    state = run_blocking(worker_pool, op, request)
+
+    reference, numpy = state.timing("reference"), state.timing("numpy")
+    torch = state.timing("torch")
+
+    assert reference.calls > 0
+    assert numpy.calls > 0
+    assert reference.transport == numpy.transport
+    assert reference.calls + numpy.calls + numpy.transport == pytest.approx(state.round_trips["numpy"])
+    assert torch.calls + torch.transport == pytest.approx(state.round_trips["torch"])
+    assert torch.transport > 0
+
+
+def test_timing_unknown_before_reply(worker_pool: WorkerPool):
+    op = get_op("clip")
+    state = RunState(op, build_request(op, {"x": np.array([1.0])}, {}, "float32"))
+
+    assert state.timing("torch") is None
