@@ -73,14 +73,29 @@ def _take_protocol_streams() -> tuple[object, object]:
     return protocol_in, protocol_out
 
 
+AUTOGROUP = "/proc/self/autogroup"
+
+
 def lower_priority() -> None:
-    """Raise this process's niceness by WORKER_NICENESS, or by the variable's value."""
+    """Raise this process's niceness by WORKER_NICENESS, or by the variable's value.
+
+    A worker runs in a session of its own. Where Linux schedules each
+    session as a group (autogroup), niceness only orders processes within a
+    group, and the UI competes with the group's own niceness. So that is
+    raised as well.
+    """
     try:
         increment = int(os.environ.get(NICENESS_VARIABLE, WORKER_NICENESS))
-        if increment > 0:
-            os.nice(increment)
+        if increment <= 0:
+            return
+        niceness = os.nice(increment)
     except (ValueError, OSError):
-        pass  # an invalid value or a platform without nice(): keep the priority
+        return  # an invalid value or a platform without nice(): keep the priority
+    try:
+        with open(AUTOGROUP, "w") as autogroup:
+            autogroup.write(str(niceness))
+    except OSError:
+        pass  # no autogroup here: the process's niceness is all there is
 
 
 def main(worker: str) -> int:
