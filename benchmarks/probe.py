@@ -11,12 +11,13 @@ terminal.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import RenderableType
 from textual import events
@@ -29,9 +30,12 @@ from benchmarks.clock import since_launch
 from benchmarks.timeline import Timeline
 from tui.app import app as app_module
 from tui.app.app import XFrameApp
-from tui.app.screens.op import OpScreen
 from tui.app.screens.ops import OpsScreen
-from tui.app.widgets.input_editor import InputEditor
+
+if TYPE_CHECKING:
+    # Imported where used: the app imports the op screen only when one opens,
+    # and the probe must not add those imports to the first frame it times.
+    from tui.app.screens.op import OpScreen
 
 
 class ProbedApp(XFrameApp):
@@ -68,7 +72,8 @@ class ProbedApp(XFrameApp):
         if timeline.table_frame is None and isinstance(screen, OpsScreen):
             if screen.query_one(DataTable).row_count:
                 timeline.table_frame = now
-        if isinstance(screen, OpScreen):
+        op_screens = sys.modules.get("tui.app.screens.op")
+        if op_screens is not None and isinstance(screen, op_screens.OpScreen):
             self._record_op_frame(screen, now)
 
     def _record_op_frame(self, screen: OpScreen, now: float) -> None:
@@ -162,7 +167,7 @@ class KeyProbe:
             if sample is not None and sample.event is message:
                 if sample.edit or (where == "app" and message.is_forwarded):
                     sample.handled = now
-        elif where == "screen" and isinstance(message, InputEditor.Changed):
+        elif where == "screen" and isinstance(message, _input_changed()):
             with self._lock:
                 if self._changes_seen < len(self._edits):
                     self._edits[self._changes_seen].sent = now
@@ -204,3 +209,9 @@ class Typist(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join()
+
+
+def _input_changed() -> type[Message]:
+    from tui.app.widgets.input_editor import InputEditor
+
+    return InputEditor.Changed

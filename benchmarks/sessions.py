@@ -22,7 +22,7 @@ if "--late-pool" not in sys.argv:
     from tui.core.workers import WorkerPool
 
     EARLY_TIMELINE = Timeline()
-    EARLY_POOL = WorkerPool(listener=EARLY_TIMELINE.record_worker_event).start()
+    EARLY_POOL = WorkerPool(listener=EARLY_TIMELINE.record_worker_event, hold_core_for_ui=True).start()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
@@ -34,15 +34,15 @@ from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import asdict  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-from textual.widgets import Input  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from benchmarks.probe import KeyProbe, KeySample, ProbedApp, Typist  # noqa: E402
-from benchmarks.wire import FrameCounter  # noqa: E402
-from tui.app.screens.op import OpScreen  # noqa: E402
-from tui.app.widgets.input_editor import InputEditor  # noqa: E402
-from tui.core.catalog.base import BACKENDS  # noqa: E402
+
+if TYPE_CHECKING:
+    # The op screen and what it needs are imported where used, as the app does.
+    from textual.widgets import Input
+
+    from tui.app.screens.op import OpScreen
 
 APP_IMPORTED = since_launch()
 
@@ -75,6 +75,11 @@ def all_columns_shown(app: ProbedApp, screen: OpScreen) -> bool:
 
 async def op_screen(app: ProbedApp) -> tuple[OpScreen, Input]:
     """Wait for the op screen and focus its first input, cursor at EDIT_CURSOR."""
+    from textual.widgets import Input
+
+    from tui.app.screens.op import OpScreen
+    from tui.app.widgets.input_editor import InputEditor
+
     await wait_for(lambda: isinstance(app.screen, OpScreen) and app.screen.is_mounted, 30.0, "the op screen")
     screen = app.screen
     assert isinstance(screen, OpScreen)
@@ -185,6 +190,9 @@ async def warm_edits(app: ProbedApp, screen: OpScreen, input_widget: Input, coun
 
 async def big_tensor(app: ProbedApp, screen: OpScreen, input_widget: Input) -> dict[str, Any]:
     """Set the input to a 1000x1000 tensor and press cursor keys until every column shows its result."""
+    from benchmarks.wire import FrameCounter
+    from tui.core.catalog.base import BACKENDS
+
     probe = KeyProbe(app, screen, input_widget)
     app.watch_revision(screen.revision + 1)
     with FrameCounter() as counter:

@@ -55,6 +55,40 @@ CORE_MODULES_SCRIPT = textwrap.dedent(
     """
 )
 
+FIRST_FRAME_SCRIPT = textwrap.dedent(
+    """
+    import asyncio
+    import json
+    import sys
+    from pathlib import Path
+
+    import tui.cli
+    from tui.app import app as app_module
+    from tui.app.app import XFrameApp
+    from tui.core.workers import WorkerPool
+
+    loaded = {}
+
+    class FirstFrameApp(XFrameApp):
+        # Textual looks for a relative CSS_PATH next to the subclass's file, and this one has none.
+        CSS_PATH = str(Path(app_module.__file__).with_name(XFrameApp.CSS_PATH))
+
+        def _display(self, screen, renderable):
+            super()._display(screen, renderable)
+            if renderable is not None and not loaded:
+                loaded["numpy"] = "numpy" in sys.modules
+                loaded["screen"] = type(screen).__name__
+
+    async def main():
+        app = FirstFrameApp(pool=WorkerPool([]))
+        async with app.run_test() as pilot:
+            await pilot.pause()
+
+    asyncio.run(main())
+    print(json.dumps(loaded))
+    """
+)
+
 
 def run_script(script: str) -> dict:
     completed = subprocess.run(
@@ -74,6 +108,14 @@ def test_ui_imports_no_framework():
     assert "tui.app" in outcome["imported"]
     assert "tui.core.catalog" in outcome["imported"]
     assert outcome["frameworks"] == [], f"importing the UI loaded {outcome['frameworks']}"
+
+
+def test_first_frame_needs_no_numpy():
+    # Importing numpy takes about as long as the rest of the UI's own imports.
+    # So the ops table is drawn first, and numpy loads when an op needs it.
+    outcome = run_script(FIRST_FRAME_SCRIPT)
+
+    assert outcome == {"numpy": False, "screen": "OpsScreen"}
 
 
 def test_core_imports_no_textual():

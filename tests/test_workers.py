@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -19,10 +20,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tui.core import workers
 from tui.core.catalog import get_op
 from tui.core.run import RunReply, RunRequest, build_request
 from tui.core.workers import (
     PROJECT_ROOT,
+    StartupGate,
     Superseded,
     WorkerCrashed,
     WorkerEvent,
@@ -245,3 +248,99 @@ def test_workers_never_write_to_terminal(tmp_path: Path):
     assert completed.stderr == b""
     logs = json.loads(logs_path.read_text())
     assert logs["tensorflow"].strip(), "TensorFlow wrote no log lines; the check above proves nothing"
+
+
+def test_worker_yields_cpu_to_the_ui(worker_pool):
+    wait_for_status(worker_pool, "numpy", WorkerStatus.READY)
+    pid = worker_pool.channels["numpy"].process.process.pid
+
+    assert os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10
+    autogroup = Path(f"/proc/{pid}/autogroup")
+    if Path("/proc/self/autogroup").exists():
+        # The worker has a session, so an autogroup, of its own: its niceness
+        # counts against the UI only through the group's.
+        assert autogroup.read_text().split()[-2:] == ["nice", "10"]
+        assert autogroup.read_text() != Path("/proc/self/autogroup").read_text()
+
+
+class QueuedWorker:
+    """The two things StartupGate reads from a channel."""
+
+    def __init__(self, worker: str, has_pending: bool = False) -> None:
+        self.worker = worker
+        self.has_pending = has_pending
+
+
+def enter_in_thread(gate: StartupGate, channel: QueuedWorker, entered: list[str]) -> threading.Thread:
+    def enter() -> None:
+        if gate.enter(channel):
+            entered.append(channel.worker)
+
+    thread = threading.Thread(target=enter, daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "the gate never let the worker in"
+        time.sleep(0.005)
+
+
+def test_gate_holds_core_until_ui_drawn():
+    gate = StartupGate(2, hold_for_ui=True)
+    channels = [QueuedWorker(name) for name in ("torch", "sklearn", "numpy", "tensorflow")]
+    gate.register(channels)
+    entered: list[str] = []
+    threads = [enter_in_thread(gate, channel, entered) for channel in channels]
+
+    wait_until(lambda: len(entered) == 2)
+    time.sleep(0.1)
+    assert entered == ["tensorflow", "numpy"]  # NumPy's light import may use the held core
+
+    gate.leave()  # NumPy's worker is ready; torch and scikit-learn still wait for the UI
+    time.sleep(0.1)
+    assert entered == ["tensorflow", "numpy"]
+
+    gate.release_ui()
+    wait_until(lambda: len(entered) == 3)
+    assert entered[2] == "sklearn"
+    gate.leave()
+    wait_until(lambda: len(entered) == 4)
+    assert entered[3] == "torch"
+    for thread in threads:
+        thread.join(timeout=5)
+
+
+def test_gate_puts_pending_requests_first():
+    gate = StartupGate(1)
+    channels = [QueuedWorker("tensorflow"), QueuedWorker("numpy"), QueuedWorker("torch", has_pending=True)]
+    gate.register(channels)
+    entered: list[str] = []
+    threads = [enter_in_thread(gate, channel, entered) for channel in channels]
+
+    for count in (1, 2, 3):
+        wait_until(lambda: len(entered) == count)
+        gate.leave()
+
+    assert entered == ["torch", "tensorflow", "numpy"]
+    for thread in threads:
+        thread.join(timeout=5)
+
+
+def test_gate_hold_expires_without_the_ui(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(workers, "UI_HOLD_SECONDS", 0.2)
+    gate = StartupGate(2, hold_for_ui=True)
+    channels = [QueuedWorker("tensorflow"), QueuedWorker("torch")]
+    gate.register(channels)
+    entered: list[str] = []
+    started = time.monotonic()
+    threads = [enter_in_thread(gate, channel, entered) for channel in channels]
+
+    wait_until(lambda: len(entered) == 2)
+
+    assert entered == ["tensorflow", "torch"]
+    assert time.monotonic() - started >= 0.2
+    for thread in threads:
+        thread.join(timeout=5)

@@ -95,8 +95,8 @@ def open_explorer(args: argparse.Namespace) -> int:
             return fail(str(exc))
 
     # The frameworks take seconds to import, so their workers start before the
-    # UI's own imports. The first frame still comes well before any of them is ready.
-    pool = WorkerPool(deadline=args.deadline).start()
+    # UI's own imports; one core stays free for the UI until its first frame.
+    pool = WorkerPool(deadline=args.deadline, hold_core_for_ui=True).start()
     try:
         from tui.app.app import XFrameApp
 

@@ -107,8 +107,12 @@ class XFrameApp(App[None]):
             self.notify(self.store.problem, title="Saved inputs not restored", severity="warning", timeout=15)
         if self.initial_op:
             self.open_op(self.initial_op)
-        # Start the workers after the first frame, so the table shows at once.
-        self.call_after_refresh(self.pool.start)
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        """Start the workers if the CLI did not, and let them import on every core."""
+        self.pool.start()
+        self.pool.ui_drawn()
 
     def on_unmount(self) -> None:
         self.save_edits()

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 import struct
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import numpy as np
 
 from tui.core.run import FormulationResult, RunError, RunReply, RunRequest
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 LENGTH = struct.Struct(">Q")
 ARRAY_KEY = "__array__"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
 from tui.core.catalog.base import DTYPES, InputError, Op, ParamError
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 
 @dataclass(frozen=True)

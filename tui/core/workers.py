@@ -35,15 +35,20 @@ DEFAULT_DEADLINE = 10.0
 DEFAULT_STARTUP_TIMEOUT = 300.0
 """Seconds a worker may take to import its framework; generous for loaded machines."""
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STARTUP_ORDER: tuple[str, ...] = ("tensorflow", "numpy", "torch", "sklearn")
-"""The order in which workers start when the machine has fewer cores than workers.
+STARTUP_ORDER: tuple[str, ...] = ("tensorflow", "numpy", "sklearn", "torch")
+"""The order in which workers take a free core when there are fewer cores than workers.
 
-TensorFlow's import is the slowest, so it starts first and has a core to
-itself from the start. NumPy's is the fastest and serves the float64
-reference, so it starts next. Every op has torch formulations and only some
-have scikit-learn ones, so torch comes before scikit-learn. Among the
-workers still waiting, one with a pending request goes first.
+TensorFlow's import is the slowest and every worker is ready only when it
+is, so it starts first. The others follow fastest import first, so each
+column waits about as long as its own framework's import: NumPy (which
+serves the float64 reference), then scikit-learn, then torch. A worker with
+a pending request goes before one without.
 """
+LIGHT_WORKERS: frozenset[str] = frozenset({"numpy"})
+"""Workers that may start while a core is held for the UI. NumPy's import
+takes about 0.1 s of CPU, as little as the UI's own imports."""
+UI_HOLD_SECONDS = 1.0
+"""Longest time a core stays held for the UI's first frame, in case the UI never reports it."""
 
 
 class WorkerStatus(str, Enum):
@@ -215,14 +220,17 @@ class StartupGate:
     Imports are CPU-bound, so more imports than cores only slow each one
     down: on 2 cores, four workers starting together finish TensorFlow last
     and late, while one core for TensorFlow and the other for the rest in
-    turn has every worker ready when TensorFlow is.
+    turn has every worker ready when TensorFlow is. With `hold_for_ui`, one
+    slot stays free until `release_ui()` (or UI_HOLD_SECONDS), so the UI
+    draws its first frame on a core of its own.
     """
 
-    def __init__(self, slots: int) -> None:
+    def __init__(self, slots: int, *, hold_for_ui: bool = False) -> None:
         self.slots = max(1, slots)
         self._waiting: list[WorkerChannel] = []
         self._starting = 0
         self._closed = False
+        self._held_until = time.monotonic() + UI_HOLD_SECONDS if hold_for_ui and self.slots > 1 else None
         self._condition = threading.Condition()
 
     def register(self, channels: Iterable[WorkerChannel]) -> None:
@@ -230,19 +238,27 @@ class StartupGate:
         with self._condition:
             self._waiting.extend(channels)
 
+    def release_ui(self) -> None:
+        """Give the slot held for the UI to the workers: the UI has drawn its first frame."""
+        with self._condition:
+            self._held_until = None
+            self._condition.notify_all()
+
     def enter(self, channel: WorkerChannel) -> bool:
         """Block until `channel` may start its process; False if the gate closed first."""
         with self._condition:
             if channel not in self._waiting:
                 self._waiting.append(channel)
             while not self._closed:
-                if self._starting < self.slots and self._next() is channel:
+                held = self._held_seconds()
+                startable = [waiting for waiting in self._waiting if self._starting < self._slots_for(waiting, held)]
+                if startable and _first(startable) is channel:
                     self._waiting.remove(channel)
                     self._starting += 1
                     # The next channel in line may fit in a slot still free.
                     self._condition.notify_all()
                     return True
-                self._condition.wait()
+                self._condition.wait(held or None)
             self._waiting.remove(channel)
             return False
 
@@ -258,12 +274,29 @@ class StartupGate:
             self._closed = True
             self._condition.notify_all()
 
-    def _next(self) -> WorkerChannel:
-        def priority(channel: WorkerChannel) -> tuple[bool, int]:
-            rank = STARTUP_ORDER.index(channel.worker) if channel.worker in STARTUP_ORDER else len(STARTUP_ORDER)
-            return (not channel.has_pending, rank)
+    def _held_seconds(self) -> float:
+        """Seconds left of the UI's hold, 0 when no slot is held."""
+        if self._held_until is None:
+            return 0.0
+        left = self._held_until - time.monotonic()
+        if left <= 0:
+            self._held_until = None
+            return 0.0
+        return left
 
-        return min(self._waiting, key=priority)
+    def _slots_for(self, channel: WorkerChannel, held: float) -> int:
+        """Slots `channel` may use: all of them, less the UI's while it is held, unless the worker is light."""
+        return self.slots - (1 if held and channel.worker not in LIGHT_WORKERS else 0)
+
+
+def _first(channels: list[WorkerChannel]) -> WorkerChannel:
+    """Return the channel to start first: one with a pending request, then by STARTUP_ORDER."""
+
+    def priority(channel: WorkerChannel) -> tuple[bool, int]:
+        rank = STARTUP_ORDER.index(channel.worker) if channel.worker in STARTUP_ORDER else len(STARTUP_ORDER)
+        return (not channel.has_pending, rank)
+
+    return min(channels, key=priority)
 
 
 def available_cores() -> int:
@@ -433,10 +466,12 @@ class WorkerPool:
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         listener: Listener | None = None,
         env: dict[str, str] | None = None,
+        hold_core_for_ui: bool = False,
     ) -> None:
+        """Create the pool; with `hold_core_for_ui`, one core stays free until `ui_drawn()`."""
         self._log_dir = tempfile.TemporaryDirectory(prefix="xframe-tui-workers-")
         self._listeners: list[Listener] = [listener] if listener else []
-        self._gate = StartupGate(available_cores())
+        self._gate = StartupGate(available_cores(), hold_for_ui=hold_core_for_ui)
         self.channels = {
             name: WorkerChannel(
                 name,
@@ -471,6 +506,10 @@ class WorkerPool:
             for channel in self.channels.values():
                 channel.start()
         return self
+
+    def ui_drawn(self) -> None:
+        """Let workers import on every core: the UI has drawn its first frame."""
+        self._gate.release_ui()
 
     def submit(self, worker: str, request: RunRequest) -> Future[RunReply]:
         """Queue a request for a worker; one this pool did not start resolves as unavailable."""

@@ -13,9 +13,13 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
+
 
 InputKind = Literal["float", "int", "bool", "labels"]
 """Kinds of tensor input. "labels" hold int64 class indices or float targets: the op's
@@ -244,9 +248,10 @@ def function_source(fn: Callable[..., Any]) -> str:
     return "\n".join(lines)
 
 
-Diagnose = Callable[[dict[str, np.ndarray | None], dict[str, Any]], list[str]]
-Details = Callable[[dict[str, np.ndarray | None], dict[str, Any]], dict[str, Any]]
-Validate = Callable[[dict[str, np.ndarray | None], dict[str, Any]], dict[str, np.ndarray | None] | None]
+Arrays = dict[str, "np.ndarray | None"]
+Diagnose = Callable[[Arrays, dict[str, Any]], list[str]]
+Details = Callable[[Arrays, dict[str, Any]], dict[str, Any]]
+Validate = Callable[[Arrays, dict[str, Any]], "Arrays | None"]
 
 
 @dataclass

@@ -14,13 +14,17 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 
 from tui.core.catalog.base import NotApplicable
 from tui.core.catalog.losses import cross_entropy
 from tui.core.lazy import keras, tf, torch
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 SENTINELS = ("ignore_index", "ignore_class")
 CHECKED_ARGUMENTS = ("logits", "labels", "weight", "label_smoothing", *SENTINELS)

@@ -8,7 +8,13 @@ shaped like the logits.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
+
 
 
 def are_targets(labels: np.ndarray) -> bool:

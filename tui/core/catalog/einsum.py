@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
 
 from tui.core.catalog.base import InputError, InputSpec, Op, ParamError, ParamSpec
 from tui.core.lazy import tf, torch
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 ELLIPSIS = "..."
 OPERAND_NAMES = ("a", "b", "c")

@@ -6,9 +6,8 @@ module imports last so that they register on the op defined here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
 from tui.core.catalog.base import InputError, InputSpec, Op, ParamError, ParamSpec
 from tui.core.catalog.cross_entropy_maths import (
@@ -23,6 +22,11 @@ from tui.core.catalog.cross_entropy_maths import (
     position_text,
     smoothed_targets,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 cross_entropy = Op(
     id="cross_entropy",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tui.core.catalog.base import InputError, InputSpec, Op
 from tui.core.lazy import keras, sklearn_metrics
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 accuracy = Op(
     id="accuracy",

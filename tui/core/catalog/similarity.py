@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tui.core.catalog.base import Convention, InputError, InputSpec, Op, View
 from tui.core.lazy import F, keras, sklearn_pairwise
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 cosine_similarity = Op(
     id="cosine_similarity",
@@ -101,8 +106,16 @@ def similarity_tables(inputs, params):
     }
 
 
-DIAGONAL = View("matrix of every x row against every y row; its diagonal is compared", np.diagonal)
-NEGATED = Convention("the Keras loss is minus the similarity", np.negative, maps_gradients=True)
+def diagonal(matrix: np.ndarray) -> np.ndarray:
+    return np.diagonal(matrix)
+
+
+def negative(values: np.ndarray) -> np.ndarray:
+    return np.negative(values)
+
+
+DIAGONAL = View("matrix of every x row against every y row; its diagonal is compared", diagonal)
+NEGATED = Convention("the Keras loss is minus the similarity", negative, maps_gradients=True)
 def zero_rows(inputs: dict[str, np.ndarray | None]) -> np.ndarray:
     """Rows where x or y is a zero vector, which has no direction."""
     return (np.linalg.norm(inputs["x"], axis=1) == 0) | (np.linalg.norm(inputs["y"], axis=1) == 0)

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import os
 import time
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tui.core.catalog.base import InputSpec, Op, ParamSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    from tui.core.lazy import numpy as np
 
 crash = Op(
     id="test_crash",
