@@ -82,7 +82,7 @@ class Comparison:
     mismatched: int = 0
     total: int = 0
     nan_positions: list[list[int]] = field(default_factory=list)
-    """Where the output is NaN, the first POSITION_LIMIT positions only."""
+    """NaN positions of the output, the first POSITION_LIMIT only."""
     inf_positions: list[list[int]] = field(default_factory=list)
     nan_count: int = 0
     inf_count: int = 0
@@ -120,96 +120,177 @@ class Comparison:
         return "match"
 
 
+CHUNK = 1 << 16
+"""Elements compared at a time: comparing an output of any size then needs a
+few MB of scratch space, where whole-array arithmetic made several float64
+copies of it (about 50 MB for a 1000x1000 output)."""
+
+POSITION_LIMIT = 100
+"""NaN and infinity positions kept per output; the counts cover the rest."""
+
+
+def _chunks(size: int) -> range:
+    return range(0, size, CHUNK)
+
+
+def _float_chunk(flat: np.ndarray, start: int) -> np.ndarray:
+    return np.asarray(flat[start : start + CHUNK], dtype=np.float64)
+
+
+def _finite_max_abs(flat: np.ndarray) -> float:
+    """Return the largest finite |value|, 0.0 when there is none."""
+    largest = 0.0
+    for start in _chunks(flat.size):
+        chunk = _float_chunk(flat, start)
+        finite = chunk[np.isfinite(chunk)]
+        if finite.size:
+            largest = max(largest, float(np.max(np.abs(finite))))
+    return largest
+
+
+class _Cosine:
+    """Cosine similarity of the positions finite in both arrays, summed chunk by chunk.
+
+    Values are divided by each array's largest finite |value| first, so the
+    sums of squares cannot overflow; the cosine does not depend on scale.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.scale_x = _finite_max_abs(x) or 1.0
+        self.scale_y = _finite_max_abs(y) or 1.0
+        self.dot = self.norm_x = self.norm_y = 0.0
+        self.finite = False
+
+    def add(self, x: np.ndarray, y: np.ndarray, both_finite: np.ndarray | None) -> None:
+        """Add a chunk of both arrays; `both_finite` is None when every position is finite."""
+        if both_finite is not None:
+            x, y = x[both_finite], y[both_finite]
+        if x.size == 0:
+            return
+        self.finite = True
+        x = x / self.scale_x
+        y = y / self.scale_y
+        self.dot += float(np.dot(x, y))
+        self.norm_x += float(np.dot(x, x))
+        self.norm_y += float(np.dot(y, y))
+
+    def result(self) -> float | None:
+        if not self.finite:
+            return None
+        if self.norm_x == 0 and self.norm_y == 0:
+            return 1.0
+        if self.norm_x == 0 or self.norm_y == 0:
+            return None
+        return float(np.clip(self.dot / np.sqrt(self.norm_x * self.norm_y), -1.0, 1.0))
+
+
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> float | None:
     """Cosine similarity of the finite elements of two flattened arrays.
 
     Returns 1.0 when both are all zeros, and None when only one is or when no
     position is finite in both.
     """
-    x = np.asarray(a, dtype=np.float64).ravel()
-    y = np.asarray(b, dtype=np.float64).ravel()
+    x = np.asarray(a).reshape(-1)
+    y = np.asarray(b).reshape(-1)
     if x.shape != y.shape or x.size == 0:
         return None
-    finite = np.isfinite(x) & np.isfinite(y)
-    if not finite.all():
-        if not finite.any():
-            return None
-        x, y = x[finite], y[finite]
-    with np.errstate(over="ignore"):
-        norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
-    if not (np.isfinite(norm_x) and np.isfinite(norm_y)):
-        # Squares of values near the float64 limit overflow; the cosine does not depend on scale.
-        x = x / np.abs(x).max()
-        y = y / np.abs(y).max()
-        norm_x, norm_y = np.linalg.norm(x), np.linalg.norm(y)
-    if norm_x == 0 and norm_y == 0:
-        return 1.0
-    if norm_x == 0 or norm_y == 0:
-        return None
-    return float(np.clip(np.dot(x, y) / (norm_x * norm_y), -1.0, 1.0))
+    cosine = _Cosine(x, y)
+    for start in _chunks(x.size):
+        chunk_x, chunk_y = _float_chunk(x, start), _float_chunk(y, start)
+        cosine.add(chunk_x, chunk_y, np.isfinite(chunk_x) & np.isfinite(chunk_y))
+    return cosine.result()
 
 
-POSITION_LIMIT = 100
-"""NaN and infinity positions kept per output; the counts cover the rest."""
+class _Specials:
+    """NaN and infinity positions of one array, gathered chunk by chunk as flat indices."""
+
+    def __init__(self) -> None:
+        self.nan: list[np.ndarray] = []
+        self.inf: list[np.ndarray] = []
+        self.nan_count = self.inf_count = 0
+
+    def add(self, chunk: np.ndarray, start: int) -> None:
+        nan = np.flatnonzero(np.isnan(chunk))
+        inf = np.flatnonzero(np.isinf(chunk))
+        self.nan_count += nan.size
+        self.inf_count += inf.size
+        if sum(map(len, self.nan)) < POSITION_LIMIT:
+            self.nan.append(nan[:POSITION_LIMIT] + start)
+        if sum(map(len, self.inf)) < POSITION_LIMIT:
+            self.inf.append(inf[:POSITION_LIMIT] + start)
+
+    def store(self, comparison: Comparison, shape: tuple[int, ...]) -> None:
+        comparison.nan_positions = _positions(self.nan, shape)
+        comparison.inf_positions = _positions(self.inf, shape)
+        comparison.nan_count = self.nan_count
+        comparison.inf_count = self.inf_count
 
 
-def _positions(mask: np.ndarray) -> tuple[list[list[int]], int]:
-    """Return the first POSITION_LIMIT positions where `mask` is true, and how many there are."""
-    count = int(np.count_nonzero(mask))
-    if count == 0:
-        return [], 0
-    if mask.ndim == 0:
-        return [[]], count
-    flat = np.flatnonzero(mask)[:POSITION_LIMIT]
-    return np.stack(np.unravel_index(flat, mask.shape), axis=-1).tolist(), count
+def _positions(flat_parts: list[np.ndarray], shape: tuple[int, ...]) -> list[list[int]]:
+    """Turn the first POSITION_LIMIT flat indices into index lists for `shape`."""
+    flat = np.concatenate(flat_parts)[:POSITION_LIMIT] if flat_parts else np.zeros(0, dtype=np.intp)
+    if flat.size == 0:
+        return []
+    if len(shape) == 0:
+        return [[]]
+    return np.stack(np.unravel_index(flat, shape), axis=-1).tolist()
 
 
 def compare_arrays(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> Comparison:
-    """Compare one array with the reference under a tolerance."""
-    a = _as_float(actual)
-    b = _as_float(expected)
-    comparison = Comparison(Verdict.MATCH, shape=a.shape, reference_shape=b.shape, tolerance=tolerance)
-    a_finite = np.isfinite(a)
-    all_finite = bool(a_finite.all())
-    if not all_finite:
-        comparison.nan_positions, comparison.nan_count = _positions(np.isnan(a))
-        comparison.inf_positions, comparison.inf_count = _positions(np.isinf(a))
-    if a.shape != b.shape:
+    """Compare one array with the reference under a tolerance, CHUNK elements at a time."""
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    comparison = Comparison(Verdict.MATCH, shape=actual.shape, reference_shape=expected.shape, tolerance=tolerance)
+    a = actual.reshape(-1)
+    b = expected.reshape(-1)
+    specials = _Specials()
+
+    if actual.shape != expected.shape:
+        for start in _chunks(a.size):
+            specials.add(_float_chunk(a, start), start)
+        specials.store(comparison, actual.shape)
         comparison.verdict = Verdict.SHAPE
-        comparison.reason = f"shape {a.shape} vs reference {b.shape}"
+        comparison.reason = f"shape {actual.shape} vs reference {expected.shape}"
         return comparison
 
     comparison.total = int(a.size)
     if a.size == 0:
         return comparison
 
-    with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.abs(a - b)
-        if all_finite and np.isfinite(b).all():
-            scale = np.abs(b)  # a difference of finite values can overflow to inf, never to NaN
-        else:
-            # NaN against NaN and an infinity against the same infinity agree.
-            same_special = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
-            diff = np.where(same_special, 0.0, diff)
-            diff = np.where(np.isnan(diff), np.inf, diff)
-            scale = np.abs(np.nan_to_num(b, nan=0.0))
-        # An exact rule has no atol to fall back on where the reference is 0, so 1 is used.
-        floor = tolerance.atol if tolerance.atol > 0 else 1.0
-        rel = diff / np.maximum(scale, floor)
-        out_of_tolerance = diff > tolerance.atol + tolerance.rtol * scale
+    # An exact rule has no atol to fall back on where the reference is 0, so 1 is used.
+    floor = tolerance.atol if tolerance.atol > 0 else 1.0
+    max_abs = max_rel = 0.0
+    mismatched = 0
+    cosine = _Cosine(a, b)
+    for start in _chunks(a.size):
+        x, y = _float_chunk(a, start), _float_chunk(b, start)
+        finite_x, finite_y = np.isfinite(x), np.isfinite(y)
+        all_finite = bool(finite_x.all() and finite_y.all())
+        if not finite_x.all():
+            specials.add(x, start)
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(x - y)  # a difference of finite values can overflow to inf, never to NaN
+            if all_finite:
+                scale = np.abs(y)
+            else:
+                # NaN against NaN and an infinity against the same infinity agree.
+                same_special = (np.isnan(x) & np.isnan(y)) | (np.isinf(x) & (x == y))
+                diff[same_special] = 0.0
+                diff[np.isnan(diff)] = np.inf
+                scale = np.abs(np.nan_to_num(y, nan=0.0))
+            max_abs = max(max_abs, float(diff.max()))
+            max_rel = max(max_rel, float((diff / np.maximum(scale, floor)).max()))
+            mismatched += int(np.count_nonzero(diff > tolerance.atol + tolerance.rtol * scale))
+        cosine.add(x, y, None if all_finite else finite_x & finite_y)
 
-    comparison.max_abs_diff = float(diff.max())
-    comparison.max_rel_diff = float(rel.max())
-    comparison.mismatched = int(np.count_nonzero(out_of_tolerance))
-    comparison.cosine = cosine_similarity(a, b)
-    if comparison.mismatched:
+    specials.store(comparison, actual.shape)
+    comparison.max_abs_diff = max_abs
+    comparison.max_rel_diff = max_rel
+    comparison.mismatched = mismatched
+    comparison.cosine = cosine.result()
+    if mismatched:
         comparison.verdict = Verdict.MISMATCH
     return comparison
-
-
-def _as_float(array: np.ndarray) -> np.ndarray:
-    """Return `array` as float64, without a copy when it already is."""
-    return np.asarray(array, dtype=np.float64)
 
 
 def compare_outputs(
