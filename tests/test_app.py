@@ -235,3 +235,29 @@ def test_columns_show_framework_and_transport_time(worker_pool: WorkerPool):
                 assert re.search(r"framework [\d.]+ (µs|ms) · transport [\d.]+ (µs|ms)", status), status
 
     asyncio.run(scenario())
+
+
+def test_slow_column_dimmed_until_answered(worker_pool: WorkerPool, tmp_path):
+    state = tmp_path / "state.json"
+    saved = {"test_sleep": {"inputs": {"x": "[1.0]"}, "params": {"seconds": "0.8"}, "dtype": "float32"}}
+    state.write_text(json.dumps({"format": FORMAT, "version": VERSION, "ops": saved}))
+
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)
+        async with app.run_test(size=SIZE) as pilot:
+            await open_op(pilot, "test_sleep")
+            screen = app.screen
+            torch_column = screen.query_one("#column-torch")
+            reference_column = screen.query_one("#column-reference")
+            assert not torch_column.has_class("-stale")
+
+            screen.query_one("#input-x").set_text("[2.0]")
+            await pilot.pause(0.05)
+            assert not torch_column.has_class("-stale")  # not before STALE_AFTER has passed
+            await wait_for(pilot, lambda: torch_column.has_class("-stale"), "dimming the torch column", 5.0)
+            assert not reference_column.has_class("-stale")
+
+            await wait_until_settled(pilot)
+            assert not torch_column.has_class("-stale")
+
+    asyncio.run(scenario())

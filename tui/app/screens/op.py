@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui.app.messages import ComparisonsReady, ResultsArrived
@@ -41,9 +42,13 @@ TOLERANCE_PARAM = ParamSpec("tolerance", "choice", "torch", "tolerance rule", ch
 DETAIL_PANELS = {"cross_entropy": ("Breakdown", LossBreakdown), "cosine_similarity": ("Similarity", SimilarityTables)}
 
 
+STALE_AFTER = 0.15
+"""Seconds a column may wait for the newest inputs' results before it is dimmed;
+faster answers never restyle it, which would cost more than the answer."""
+
 COMPARE_ON_THREAD_ABOVE = 100_000
 """Results with more output elements than this (with the reference's) are compared on a thread:
-a 1000x1000 output takes tens of milliseconds to compare, longer than a key may wait."""
+the four outputs of a 1000x1000 softmax take 25 to 80 ms to compare, longer than a key should wait."""
 
 
 class OpScreen(Screen[None]):
@@ -75,45 +80,66 @@ class OpScreen(Screen[None]):
         self.saved = saved or OpEdits()
         self.revision = 0
         self.state: RunState | None = None
-        self._refresh_scheduled = False
         self._comparing: tuple[RunState, str] | None = None
         """The run and rule a thread is comparing, so one thread works on them at a time."""
         self.complete_on_screen = False
         """Whether the last refresh drew every worker's reply to the newest inputs, compared."""
         self.shown: dict[str, Row] = {}
         """The row on screen for each formulation, kept while a newer run is pending."""
+        self._stale_timer: Timer | None = None
+        # Built once in compose: the widgets every edit reads or updates, so no edit searches the DOM.
+        self.editors: list[InputEditor] = []
+        self.op_fields: list[ParamField] = []
+        """The op's own params, without the dtype and tolerance switches."""
+        self.dtype_field = ParamField(DTYPE_PARAM, self.saved.dtype, id="param-dtype")
+        self.tolerance_field = ParamField(TOLERANCE_PARAM, id="param-tolerance")
+        self.columns: list[ResultColumn] = []
+        self.strip = AgreementStrip("", id="agreement")
+        self.diagnostics = Static("", id="diagnostics")
+        self.details_panel: LossBreakdown | SimilarityTables | None = None
+        self.gradients_panel: GradientsPanel | None = None
+        self.tabs = TabbedContent(id="tabs", initial="tab-results")
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.op.title}  ·  {self.op.id}", style="bold"), id="op-title")
+        self.editors = [
+            InputEditor(spec, self.saved.inputs.get(spec.name, spec.default), id=f"input-{spec.name}")
+            for spec in self.op.inputs
+        ]
+        self.op_fields = [
+            ParamField(spec, self.saved.params.get(spec.name), id=f"param-{spec.name}") for spec in self.op.params
+        ]
+        self.columns = [
+            ResultColumn(backend, [item for item in self.op.all_formulations() if item.backend == backend])
+            for backend in self.op.backends()
+        ]
         with Horizontal(id="editors"):
             with VerticalScroll(id="inputs"):
-                for spec in self.op.inputs:
-                    yield InputEditor(spec, self.saved.inputs.get(spec.name, spec.default), id=f"input-{spec.name}")
+                yield from self.editors
             with VerticalScroll(id="params"):
-                for spec in self.op.params:
-                    yield ParamField(spec, self.saved.params.get(spec.name), id=f"param-{spec.name}")
-                yield ParamField(DTYPE_PARAM, self.saved.dtype, id="param-dtype")
-                yield ParamField(TOLERANCE_PARAM, id="param-tolerance")
-        yield Static("", id="diagnostics")
-        yield AgreementStrip("", id="agreement")
-        with TabbedContent(id="tabs", initial="tab-results"):
+                yield from self.op_fields
+                yield self.dtype_field
+                yield self.tolerance_field
+        yield self.diagnostics
+        yield self.strip
+        with self.tabs:
             with TabPane("Results", id="tab-results"):
                 with HorizontalScroll(id="columns"):
-                    for backend in self.op.backends():
-                        formulations = [item for item in self.op.all_formulations() if item.backend == backend]
-                        yield ResultColumn(backend, formulations)
+                    yield from self.columns
             if self.op.id in DETAIL_PANELS:
                 title, panel = DETAIL_PANELS[self.op.id]
                 with TabPane(title, id="tab-details"):
                     with VerticalScroll():
-                        yield panel(id="details-panel")
+                        self.details_panel = panel(id="details-panel")
+                        yield self.details_panel
             with TabPane("Notes", id="tab-notes"):
                 with VerticalScroll():
                     yield Static(Text(self.op.note), id="notes-text")
             if has_gradients(self.op):
                 with TabPane("Gradients", id="tab-gradients"):
                     with VerticalScroll():
-                        yield GradientsPanel(id="gradients-panel")
+                        self.gradients_panel = GradientsPanel(id="gradients-panel")
+                        yield self.gradients_panel
         yield Footer()
 
     def on_mount(self) -> None:
@@ -130,11 +156,10 @@ class OpScreen(Screen[None]):
         this: inside a scrolling container whose children overflow, each
         fr column took the whole width.
         """
-        columns = list(self.query(ResultColumn))
-        if not columns:
+        if not self.columns:
             return
-        share = max(MIN_COLUMN_WIDTH, (width - 1) // len(columns))
-        for column in columns:
+        share = max(MIN_COLUMN_WIDTH, (width - 1) // len(self.columns))
+        for column in self.columns:
             column.styles.width = share
 
     def on_screen_resume(self) -> None:
@@ -144,17 +169,16 @@ class OpScreen(Screen[None]):
 
     def collect(self) -> tuple[dict[str, np.ndarray | None], dict[str, Any], str] | None:
         """Return the current inputs, params and dtype, or None while any of them is invalid."""
-        editors = list(self.query(InputEditor))
-        fields = list(self.query(ParamField))
-        if any(not editor.valid for editor in editors) or any(field.error for field in fields):
+        fields = [*self.op_fields, self.dtype_field, self.tolerance_field]
+        if any(not editor.valid for editor in self.editors) or any(field.error for field in fields):
             return None
-        arrays = {editor.spec.name: editor.value for editor in editors}
-        params = {field.spec.name: field.value for field in fields if field.id not in ("param-dtype", "param-tolerance")}
-        return arrays, params, self.query_one("#param-dtype", ParamField).value
+        arrays = {editor.spec.name: editor.value for editor in self.editors}
+        params = {field.spec.name: field.value for field in self.op_fields}
+        return arrays, params, self.dtype_field.value
 
     @property
     def tolerance_rule(self) -> str:
-        return self.query_one("#param-tolerance", ParamField).value
+        return self.tolerance_field.value
 
     def action_run(self) -> None:
         """Send the current inputs to every worker the op needs, as a new revision."""
@@ -177,7 +201,7 @@ class OpScreen(Screen[None]):
         self, arrays: dict[str, np.ndarray | None], params: dict[str, Any], dtype: str, revision: int
     ) -> RunRequest | None:
         """Build the request, or show the problem next to the input or param at fault and return None."""
-        for editor in self.query(InputEditor):
+        for editor in self.editors:
             editor.show_problem(None)
         try:
             request = build_request(self.op, arrays, params, dtype, revision, grad=self.wants_gradients)
@@ -187,7 +211,7 @@ class OpScreen(Screen[None]):
         except ParamError as exc:
             self.query_one(f"#param-{exc.name}", ParamField).show_problem(exc.message)
             return None
-        for field in self.query(ParamField):
+        for field in [*self.op_fields, self.dtype_field, self.tolerance_field]:
             if field.error is None:
                 field.show_problem(None)
         return request
@@ -209,13 +233,8 @@ class OpScreen(Screen[None]):
             self.state.add_reply(message.reply)
         else:
             self.state.add_failure(message.worker, message.failure or "no reply")
-        # Replies often arrive together: redraw once for all of them, after this frame.
-        if not self._refresh_scheduled:
-            self._refresh_scheduled = True
-            self.call_after_refresh(self._scheduled_refresh)
-
-    def _scheduled_refresh(self) -> None:
-        self._refresh_scheduled = False
+        # Widgets repaint once per frame however many replies updated them, and
+        # waiting for the next frame to update them would show every reply a frame late.
         self.refresh_results()
 
     # Showing
@@ -234,17 +253,29 @@ class OpScreen(Screen[None]):
         pending_backends = {row.formulation.backend for row in rows if row.pending}
 
         visible = list(self.shown.values())
-        for column in self.query(ResultColumn):
+        for column in self.columns:
             column.show_rows(visible, show_timings=self.app.show_timings)
             if self.app.show_timings:
                 column.show_timing(self.state.timing(column.backend))
-            column.set_class(column.backend in pending_backends, "-stale")
-        self.query_one(AgreementStrip).show_rows(rows)
+            if column.backend not in pending_backends:
+                column.set_class(False, "-stale")
+        if pending_backends and self._stale_timer is None:
+            self._stale_timer = self.set_timer(STALE_AFTER, self._mark_stale)
+        self.strip.show_rows(rows)
         self._show_diagnostics()
-        if self.op.id in DETAIL_PANELS:
-            self.query_one("#details-panel").show_state(self.state)
-        for panel in self.query(GradientsPanel):
-            panel.show_state(self.state, self.tolerance_rule)
+        if self.details_panel is not None:
+            self.details_panel.show_state(self.state)
+        if self.gradients_panel is not None:
+            self.gradients_panel.show_state(self.state, self.tolerance_rule)
+
+    def _mark_stale(self) -> None:
+        """Dim the columns still waiting for the newest inputs' results."""
+        self._stale_timer = None
+        if self.state is None:
+            return
+        pending = {row.formulation.backend for row in self.state.rows(self.tolerance_rule, defer_above=0) if row.pending}
+        for column in self.columns:
+            column.set_class(column.backend in pending, "-stale")
 
     def _compare_on_thread(self, state: RunState, rule: str) -> None:
         """Compare big outputs on a thread, so keys are handled while it runs."""
@@ -266,13 +297,13 @@ class OpScreen(Screen[None]):
 
     def _show_diagnostics(self) -> None:
         diagnostics = self.state.diagnostics if self.state else []
-        box = self.query_one("#diagnostics", Static)
+        box = self.diagnostics
         box.set_class(bool(diagnostics), "-visible")
         box.update(Text("\n".join(f"⚠ {item}" for item in diagnostics), style="yellow"))
 
     def show_statuses(self) -> None:
         """Show each column's worker state, as the app last heard it."""
-        for column in self.query(ResultColumn):
+        for column in self.columns:
             status, detail = self.app.worker_status(column.backend)
             column.show_status(status, detail, stale=column.has_class("-stale"))
 
@@ -289,11 +320,10 @@ class OpScreen(Screen[None]):
 
     def edits(self) -> OpEdits:
         """Return the texts on screen exactly as typed, invalid ones included."""
-        fields = [field for field in self.query(ParamField) if field.id not in ("param-dtype", "param-tolerance")]
         return OpEdits(
-            inputs={editor.spec.name: editor.text for editor in self.query(InputEditor)},
-            params={field.spec.name: field.text for field in fields},
-            dtype=self.query_one("#param-dtype", ParamField).text,
+            inputs={editor.spec.name: editor.text for editor in self.editors},
+            params={field.spec.name: field.text for field in self.op_fields},
+            dtype=self.dtype_field.text,
         )
 
     # Actions
@@ -333,7 +363,7 @@ class OpScreen(Screen[None]):
 
     def action_matrix(self) -> None:
         """Run every probe of the op and show each formulation's result in the behaviour matrix."""
-        dtype = self.query_one("#param-dtype", ParamField).value
+        dtype = self.dtype_field.value
         from tui.app.screens.matrix import BehaviourMatrixScreen
 
         self.app.push_screen(BehaviourMatrixScreen(self.op, dtype, self.tolerance_rule), self._matrix_closed)
@@ -344,15 +374,14 @@ class OpScreen(Screen[None]):
             self.action_run()
 
     def action_show_tab(self, tab: str) -> None:
-        tabs = self.query_one(TabbedContent)
-        if tabs.query(f"#{tab}"):
-            tabs.active = tab
+        if self.tabs.query(f"#{tab}"):
+            self.tabs.active = tab
             self._run_gradients_if_missing()
 
     @property
     def wants_gradients(self) -> bool:
         """Whether runs compute gradients: only while the Gradients tab is open, since they cost time."""
-        return self.query_one(TabbedContent).active == "tab-gradients"
+        return self.tabs.active == "tab-gradients"
 
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -374,5 +403,5 @@ class OpScreen(Screen[None]):
         """Whether every worker replied to the newest revision and its results are compared; tests wait for this."""
         return self.state is not None and self.complete_on_screen and all(
             self.app.worker_status(column.backend)[0] not in (WorkerStatus.STARTING, WorkerStatus.RESTARTING)
-            for column in self.query(ResultColumn)
+            for column in self.columns
         )

@@ -64,18 +64,18 @@ class ResultColumn(VerticalScroll):
         self.backend = backend
         self.formulations = formulations
         self.status_line = Static("", classes="column-status")
+        self.cards = [ResultCard(formulation) for formulation in formulations]
         self._status = Text()
         self._timing: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(BACKENDS[self.backend].title, style="bold"), classes="column-title")
         yield self.status_line
-        for formulation in self.formulations:
-            yield ResultCard(formulation)
+        yield from self.cards
 
     def show_rows(self, rows: list[Row], *, show_timings: bool) -> None:
         by_id = {row.formulation.id: row for row in rows}
-        for card in self.query(ResultCard):
+        for card in self.cards:
             row = by_id.get(card.formulation.id)
             if row is not None:
                 card.show(row, show_timings=show_timings)
