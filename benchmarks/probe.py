@@ -77,6 +77,9 @@ class ProbedApp(XFrameApp):
             self._record_op_frame(screen, now)
 
     def _record_op_frame(self, screen: OpScreen, now: float) -> None:
+        if self.timeline.op_frame is None:
+            self.timeline.op_frame = now
+            self.timeline.op_frame_cpu = time.process_time()
         for row in screen.shown.values():
             if row.result is not None:
                 self.timeline.column_values.setdefault(row.formulation.backend, now)

@@ -19,8 +19,14 @@ class Timeline:
     worker_ready: dict[str, float] = field(default_factory=dict)
     worker_warm_up: dict[str, float] = field(default_factory=dict)
     """Seconds each worker reported for importing and warming up its framework."""
+    worker_cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds each worker reported using until it was ready."""
     column_values: dict[str, float] = field(default_factory=dict)
     """First frame in which a backend's column shows a result, by backend."""
+    op_frame: float | None = None
+    """First frame of the op screen."""
+    op_frame_cpu: float | None = None
+    """CPU seconds the UI process had used by the op screen's first frame, all threads."""
     frames: int = 0
 
     def record_worker_event(self, event: WorkerEvent) -> None:
@@ -31,3 +37,4 @@ class Timeline:
         if event.status in (WorkerStatus.READY, WorkerStatus.UNAVAILABLE):
             self.worker_ready.setdefault(event.worker, now)
             self.worker_warm_up.setdefault(event.worker, event.warm_up)
+            self.worker_cpu.setdefault(event.worker, event.cpu)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from rich.console import Console
 
+from tui.app.render import result_card
 from tui.core import report
 from tui.core.catalog import get_op
 from tui.core.compare import Verdict
@@ -102,3 +106,17 @@ def test_timing_unknown_before_reply(worker_pool: WorkerPool):
     state = RunState(op, build_request(op, {"x": np.array([1.0])}, {}, "float32"))
 
     assert state.timing("torch") is None
+
+
+def test_comparing_row_drawn_with_values_and_no_verdict(worker_pool: WorkerPool):
+    state = softmax_state(worker_pool, (300, 300))
+    row = next(row for row in state.rows(defer_above=1) if row.formulation.id == "torch:torch_softmax_module")
+
+    console = Console(width=60, record=True, file=io.StringIO())
+    console.print(result_card(row))
+    text = console.export_text()
+
+    assert row.comparing
+    assert "… comparing with the reference" in text
+    assert "shape (300, 300)  dtype torch.float32" in text
+    assert "max abs" not in text

@@ -118,7 +118,12 @@ def main(worker: str) -> int:
     versions: dict[str, str] = {}
     for adapter in adapters.values():
         versions.update(adapter.versions())
-    ready = {"type": "ready", "versions": versions, "warm_up": time.perf_counter() - started}
+    ready = {
+        "type": "ready",
+        "versions": versions,
+        "warm_up": time.perf_counter() - started,
+        "cpu": time.process_time(),  # the interpreter's start included
+    }
     write_frame(protocol_out, ready)
 
     while True:

@@ -70,6 +70,8 @@ class WorkerEvent:
     versions: dict[str, str] = field(default_factory=dict)
     warm_up: float = 0.0
     """Seconds the worker took to import and warm up its framework."""
+    cpu: float = 0.0
+    """CPU seconds the worker process used until it was ready, its interpreter's start included."""
 
 
 class WorkerFailed(Exception):
@@ -435,7 +437,7 @@ class WorkerChannel(threading.Thread):
             return
         self.versions = message.get("versions", {})
         self.ready.set()
-        self._set_status(WorkerStatus.READY, warm_up=message.get("warm_up", 0.0))
+        self._set_status(WorkerStatus.READY, warm_up=message.get("warm_up", 0.0), cpu=message.get("cpu", 0.0))
 
     def _install_hint(self) -> str:
         hints = [backend.install for backend in BACKENDS.values() if backend.worker == self.worker]
@@ -450,9 +452,9 @@ class WorkerChannel(threading.Thread):
         if pending is not None:
             pending[1].set_exception(WorkerUnavailable(self.worker, reason))
 
-    def _set_status(self, status: WorkerStatus, detail: str = "", warm_up: float = 0.0) -> None:
+    def _set_status(self, status: WorkerStatus, detail: str = "", warm_up: float = 0.0, cpu: float = 0.0) -> None:
         self.status = status
-        self.listener(WorkerEvent(self.worker, status, detail, dict(self.versions), warm_up))
+        self.listener(WorkerEvent(self.worker, status, detail, dict(self.versions), warm_up, cpu))
 
 
 class WorkerPool:
