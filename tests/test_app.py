@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,6 +30,13 @@ def rendered(card: ResultCard) -> str:
     return console.export_text()
 
 
+def saved_state(directory: Path, ops: dict) -> Path:
+    """Write a session file holding the texts typed for each op, as the app saves them."""
+    state = directory / "state.json"
+    state.write_text(json.dumps({"format": FORMAT, "version": VERSION, "ops": ops}))
+    return state
+
+
 def find_card(app: XFrameApp, formulation_id: str) -> ResultCard:
     for card in app.screen.query(ResultCard):
         if card.formulation.id == formulation_id:
@@ -37,9 +45,7 @@ def find_card(app: XFrameApp, formulation_id: str) -> ResultCard:
 
 
 def test_saved_inputs_restored(worker_pool: WorkerPool, tmp_path):
-    state = tmp_path / "state.json"
-    saved = {"softmax": {"inputs": {"x": "[[0.0, 0.0]]"}, "params": {"dim": "0"}, "dtype": "float64"}}
-    state.write_text(json.dumps({"format": FORMAT, "version": VERSION, "ops": saved}))
+    state = saved_state(tmp_path, {"softmax": {"inputs": {"x": "[[0.0, 0.0]]"}, "params": {"dim": "0"}, "dtype": "float64"}})
 
     async def scenario() -> None:
         app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)
@@ -238,9 +244,7 @@ def test_columns_show_framework_and_transport_time(worker_pool: WorkerPool):
 
 
 def test_slow_column_dimmed_until_answered(worker_pool: WorkerPool, tmp_path):
-    state = tmp_path / "state.json"
-    saved = {"test_sleep": {"inputs": {"x": "[1.0]"}, "params": {"seconds": "0.8"}, "dtype": "float32"}}
-    state.write_text(json.dumps({"format": FORMAT, "version": VERSION, "ops": saved}))
+    state = saved_state(tmp_path, {"test_sleep": {"inputs": {"x": "[1.0]"}, "params": {"seconds": "0.8"}, "dtype": "float32"}})
 
     async def scenario() -> None:
         app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)

@@ -147,11 +147,14 @@ class RunState:
             self._comparisons[key] = cached
         return cached
 
+    def waiting_backends(self) -> set[str]:
+        """Return the backends whose worker has neither replied nor failed for this run."""
+        answered = {BACKENDS[result.backend].worker for result in self.results.values()} | set(self.failures)
+        return {backend for backend in self.op.backends() if BACKENDS[backend].worker not in answered}
+
     @property
     def complete(self) -> bool:
-        workers = {BACKENDS[item.backend].worker for item in self.op.all_formulations()}
-        answered = {BACKENDS[result.backend].worker for result in self.results.values()}
-        return workers <= answered | set(self.failures)
+        return not self.waiting_backends()
 
 
 def _elements(result: FormulationResult) -> int:

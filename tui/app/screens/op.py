@@ -87,13 +87,19 @@ class OpScreen(Screen[None]):
         self.shown: dict[str, Row] = {}
         """The row on screen for each formulation, kept while a newer run is pending."""
         self._stale_timer: Timer | None = None
-        # Built once in compose: the widgets every edit reads or updates, so no edit searches the DOM.
-        self.editors: list[InputEditor] = []
-        self.op_fields: list[ParamField] = []
+        # The widgets every edit reads or updates, built here so that no edit searches the DOM.
+        self.editors = [
+            InputEditor(spec, self.saved.inputs.get(spec.name, spec.default), id=f"input-{spec.name}")
+            for spec in op.inputs
+        ]
+        self.op_fields = [ParamField(spec, self.saved.params.get(spec.name), id=f"param-{spec.name}") for spec in op.params]
         """The op's own params, without the dtype and tolerance switches."""
         self.dtype_field = ParamField(DTYPE_PARAM, self.saved.dtype, id="param-dtype")
         self.tolerance_field = ParamField(TOLERANCE_PARAM, id="param-tolerance")
-        self.columns: list[ResultColumn] = []
+        self.columns = [
+            ResultColumn(backend, [item for item in op.all_formulations() if item.backend == backend])
+            for backend in op.backends()
+        ]
         self.strip = AgreementStrip("", id="agreement")
         self.diagnostics = Static("", id="diagnostics")
         self.details_panel: LossBreakdown | SimilarityTables | None = None
@@ -102,17 +108,6 @@ class OpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"{self.op.title}  ·  {self.op.id}", style="bold"), id="op-title")
-        self.editors = [
-            InputEditor(spec, self.saved.inputs.get(spec.name, spec.default), id=f"input-{spec.name}")
-            for spec in self.op.inputs
-        ]
-        self.op_fields = [
-            ParamField(spec, self.saved.params.get(spec.name), id=f"param-{spec.name}") for spec in self.op.params
-        ]
-        self.columns = [
-            ResultColumn(backend, [item for item in self.op.all_formulations() if item.backend == backend])
-            for backend in self.op.backends()
-        ]
         with Horizontal(id="editors"):
             with VerticalScroll(id="inputs"):
                 yield from self.editors
@@ -250,16 +245,16 @@ class OpScreen(Screen[None]):
         for row in rows:
             if not row.pending or row.formulation.id not in self.shown:
                 self.shown[row.formulation.id] = row
-        pending_backends = {row.formulation.backend for row in rows if row.pending}
+        waiting = self.state.waiting_backends()
 
         visible = list(self.shown.values())
         for column in self.columns:
             column.show_rows(visible, show_timings=self.app.show_timings)
             if self.app.show_timings:
                 column.show_timing(self.state.timing(column.backend))
-            if column.backend not in pending_backends:
+            if column.backend not in waiting:
                 column.set_class(False, "-stale")
-        if pending_backends and self._stale_timer is None:
+        if waiting and self._stale_timer is None:
             self._stale_timer = self.set_timer(STALE_AFTER, self._mark_stale)
         self.strip.show_rows(rows)
         self._show_diagnostics()
@@ -273,9 +268,9 @@ class OpScreen(Screen[None]):
         self._stale_timer = None
         if self.state is None:
             return
-        pending = {row.formulation.backend for row in self.state.rows(self.tolerance_rule, defer_above=0) if row.pending}
+        waiting = self.state.waiting_backends()
         for column in self.columns:
-            column.set_class(column.backend in pending, "-stale")
+            column.set_class(column.backend in waiting, "-stale")
 
     def _compare_on_thread(self, state: RunState, rule: str) -> None:
         """Compare big outputs on a thread, so keys are handled while it runs."""
