@@ -11,22 +11,32 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
+from textual.app import App, ComposeResult
 
 from tui.app.app import XFrameApp
 from tui.app.messages import ResultsArrived
 from tui.app.render import result_card
 from tui.app.screenshots import open_op, wait_for, wait_until_settled
-from tui.app.widgets.results import ResultCard
+from tui.app.widgets.details import loss_breakdown, similarity_tables
+from tui.app.widgets.results import ResultCard, ResultColumn
+from tui.core.catalog import get_op
+from tui.core.report import Row, RunState, Timing, run_blocking
+from tui.core.run import build_request
 from tui.core.state import FORMAT, VERSION
-from tui.core.workers import WorkerPool
+from tui.core.workers import WorkerPool, WorkerStatus
 
 SIZE = (120, 36)
 
 
 def rendered(card: ResultCard) -> str:
     """The card's text as a terminal would show it, without styles."""
+    return rendered_row(card.row)
+
+
+def rendered_row(row: Row) -> str:
+    """A row's card as a terminal would show it, without styles."""
     console = Console(width=60, record=True, file=io.StringIO())
-    console.print(result_card(card.row))
+    console.print(result_card(row))
     return console.export_text()
 
 
@@ -238,7 +248,7 @@ def test_columns_show_framework_and_transport_time(worker_pool: WorkerPool):
 
             for backend in ("reference", "torch", "tensorflow"):
                 status = str(app.screen.query_one(f"#column-{backend} .column-status").render())
-                assert re.search(r"framework [\d.]+ (µs|ms) · transport [\d.]+ (µs|ms)", status), status
+                assert re.search(r"framework\u00a0[\d.]+\u00a0(µs|ms) · transport\u00a0[\d.]+\u00a0(µs|ms)", status), status
 
     asyncio.run(scenario())
 
@@ -265,3 +275,90 @@ def test_slow_column_dimmed_until_answered(worker_pool: WorkerPool, tmp_path):
             assert not torch_column.has_class("-stale")
 
     asyncio.run(scenario())
+
+
+def test_invalid_first_input_says_no_results_yet(worker_pool: WorkerPool, tmp_path):
+    state = saved_state(tmp_path, {"softmax": {"inputs": {"x": "[[1.0, oops]]"}, "params": {}, "dtype": "float32"}})
+
+    async def scenario() -> None:
+        app = XFrameApp(pool=worker_pool, show_timings=False, steady=True, state_path=state)
+        async with app.run_test(size=SIZE) as pilot:
+            app.open_op("softmax")
+            await pilot.pause(0.3)
+            screen = app.screen
+
+            assert screen.state is None
+            assert "no results yet: fix the input marked above" in str(screen.query_one("#agreement").render())
+            assert screen.query_one("#input-x").text == "[[1.0, oops]]"
+
+    asyncio.run(scenario())
+
+
+def test_timing_kept_while_pending_cleared_on_failure():
+    class ColumnApp(App[None]):
+        def compose(self) -> ComposeResult:
+            formulations = [item for item in get_op("softmax").all_formulations() if item.backend == "torch"]
+            yield ResultColumn("torch", formulations)
+
+    async def scenario() -> None:
+        app = ColumnApp()
+        async with app.run_test() as pilot:
+            column = app.query_one(ResultColumn)
+            column.show_status(WorkerStatus.READY, "", stale=False)
+            column.show_timing(Timing(framework=0.0012, transport=0.0008))
+            await pilot.pause()
+            assert "framework\u00a01.2\u00a0ms · transport\u00a0800\u00a0µs" in str(column.status_line.render())
+
+            column.show_timing(None)
+            assert "framework" in str(column.status_line.render())
+
+            column.show_timing(None, failed=True)
+            assert str(column.status_line.render()) == "ready"
+
+    asyncio.run(scenario())
+
+
+def test_waiting_for_reference_until_it_replies_or_fails(worker_pool: WorkerPool):
+    op = get_op("softmax")
+    request = build_request(op, {"x": np.array([[1.0, 2.0]])}, {}, "float32")
+    state = RunState(op, request)
+    state.add_reply(worker_pool.submit("torch", request).result(timeout=120))
+
+    torch_row = next(row for row in state.rows() if row.formulation.backend == "torch")
+    assert torch_row.waiting_for_reference
+    assert "… waiting for the reference" in rendered_row(torch_row)
+
+    state.add_failure("numpy", "the worker was killed by SIGKILL")
+    torch_row = next(row for row in state.rows() if row.formulation.backend == "torch")
+    assert not torch_row.waiting_for_reference
+    assert "? no reference to compare with" in rendered_row(torch_row)
+
+
+def rendered_text(renderable) -> str:
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_breakdown_shows_first_samples_of_many(worker_pool: WorkerPool):
+    op = get_op("cross_entropy")
+    rng = np.random.default_rng(7)
+    inputs = {"logits": rng.standard_normal((100, 3)), "labels": rng.integers(0, 3, 100)}
+    state = run_blocking(worker_pool, op, build_request(op, inputs, {}, "float32"))
+
+    text = rendered_text(loss_breakdown(state, state.rows()))
+
+    assert "showing the first 25 of 100 samples" in text
+    sample_numbers = re.findall(r"^\s*(\d+)\s+\d\s+\[", text, re.MULTILINE)
+    assert sample_numbers == [str(index) for index in range(25)]
+
+
+def test_similarity_matrix_shows_a_corner(worker_pool: WorkerPool):
+    op = get_op("cosine_similarity")
+    rng = np.random.default_rng(8)
+    inputs = {"x": rng.standard_normal((60, 3)), "y": rng.standard_normal((60, 3))}
+    state = run_blocking(worker_pool, op, build_request(op, inputs, {}, "float32"))
+
+    text = rendered_text(similarity_tables(state, state.rows()))
+
+    assert "rows 0 to 24 of 60, columns 0 to 11 of 60" in text

@@ -198,3 +198,18 @@ def test_bfloat16_not_supported_by_sklearn(run_op):
     assert run[KERAS].dtypes == ["bfloat16"]
     assert run.compare(TORCH).verdict is Verdict.MATCH
     assert run.compare(KERAS).verdict is Verdict.CONVENTION
+
+
+def test_details_send_a_corner_of_a_big_matrix(run_op):
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
+    run = run_op("cosine_similarity", {"x": x, "y": y}, dtype="float64")
+    details = run.details
+    unit_x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    unit_y = y / np.linalg.norm(y, axis=1, keepdims=True)
+
+    assert np.shape(details["matrix"]) == (40, 40)
+    assert list(details["matrix_shape"]) == [50, 50]
+    np.testing.assert_allclose(details["matrix"], unit_x[:40] @ unit_y[:40].T, rtol=1e-12)
+    np.testing.assert_allclose(details["paired"], np.sum(unit_x * unit_y, axis=1), rtol=1e-12)
+    assert len(details["paired"]) == 50

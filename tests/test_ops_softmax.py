@@ -162,3 +162,14 @@ def test_huge_values_in_float16(run_op):
 
     for formulation in ALL:
         np.testing.assert_allclose(run.output(formulation), [[1.0, 0.0, 0.0]], atol=1e-3, err_msg=formulation)
+
+
+@pytest.mark.parametrize("shape", [(4, 0), (0, 4)])
+def test_empty_axis_gives_empty_output(run_op, shape):
+    run = run_op("softmax", {"x": np.zeros(shape)}, {"dim": -1})
+
+    for formulation in ["reference", *ALL]:
+        assert run[formulation].error is None, formulation
+        assert run.output(formulation).shape == shape, formulation
+    for formulation in ALL:
+        assert run.compare(formulation).verdict is Verdict.MATCH, formulation

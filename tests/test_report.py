@@ -85,20 +85,31 @@ def test_comparison_that_raises_becomes_error_verdict(worker_pool: WorkerPool, m
         assert comparison.reason == "the comparison failed: ValueError: operands could not be broadcast together"
 
 
-def test_timing_splits_round_trip_into_calls_and_transport(worker_pool: WorkerPool):
+def test_timing_splits_round_trip_at_the_worker(worker_pool: WorkerPool):
     op = get_op("clip")
     request = build_request(op, {"x": np.array([-2.0, 0.5, 3.0])}, {}, "float32")
     state = run_blocking(worker_pool, op, request)
 
-    reference, numpy = state.timing("reference"), state.timing("numpy")
-    torch = state.timing("torch")
+    reference, numpy, torch = state.timing("reference"), state.timing("numpy"), state.timing("torch")
+    numpy_calls = sum(result.elapsed for result in state.results.values() if result.backend in ("reference", "numpy"))
 
-    assert reference.calls > 0
-    assert numpy.calls > 0
-    assert reference.transport == numpy.transport
-    assert reference.calls + numpy.calls + numpy.transport == pytest.approx(state.round_trips["numpy"])
-    assert torch.calls + torch.transport == pytest.approx(state.round_trips["torch"])
+    assert reference == numpy  # one worker serves both columns
+    assert numpy.framework >= numpy_calls > 0
+    assert numpy.framework + numpy.transport == pytest.approx(state.round_trips["numpy"])
+    assert torch.framework + torch.transport == pytest.approx(state.round_trips["torch"])
     assert torch.transport > 0
+
+
+def test_gradients_count_as_worker_time(worker_pool: WorkerPool):
+    op = get_op("softmax")
+    x = np.random.default_rng(5).standard_normal((40, 40))
+    plain = run_blocking(worker_pool, op, build_request(op, {"x": x}, {}, "float32"))
+    graded = run_blocking(worker_pool, op, build_request(op, {"x": x}, {}, "float32", grad=True))
+
+    torch_calls = sum(result.elapsed for result in graded.results.values() if result.backend == "torch")
+
+    assert graded.timing("torch").framework > torch_calls
+    assert graded.handled["numpy"] > plain.handled["numpy"]  # central differences of the reference
 
 
 def test_timing_unknown_before_reply(worker_pool: WorkerPool):

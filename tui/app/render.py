@@ -72,8 +72,10 @@ def format_seconds(seconds: float) -> str:
 
 
 def timing_text(timing: Timing) -> Text:
-    """Return one line: seconds inside the framework calls, then seconds around them."""
-    return Text(f"framework {format_seconds(timing.calls)} · transport {format_seconds(timing.transport)}", style="dim")
+    """Return one line: seconds inside the worker, then seconds around it; no break inside a number."""
+    framework = format_seconds(timing.framework).replace(" ", "\u00a0")
+    transport = format_seconds(timing.transport).replace(" ", "\u00a0")
+    return Text(f"framework\u00a0{framework} · transport\u00a0{transport}", style="dim")
 
 
 def verdict_text(row: Row) -> Text:
@@ -91,6 +93,8 @@ def verdict_text(row: Row) -> Text:
         return Text(f"! raised {row.result.error.type}", style="bold magenta")
     if row.comparing:
         return Text("… comparing with the reference", style="dim")
+    if row.waiting_for_reference:
+        return Text("… waiting for the reference", style="dim")
     if row.comparison is None:
         return Text("? no reference to compare with", style="yellow")
     symbol, style = VERDICT_STYLES[row.comparison.verdict]
@@ -102,6 +106,10 @@ def metrics_text(row: Row) -> Text | None:
     if comparison is None or comparison.max_abs_diff is None:
         return None
     parts = [f"max abs {comparison.max_abs_diff:.3g}", f"max rel {comparison.max_rel_diff:.3g}"]
+    if comparison.nan_count:
+        parts.append(f"NaN {comparison.nan_count}")
+    if comparison.inf_count:
+        parts.append(f"inf {comparison.inf_count}")
     if comparison.cosine is not None:
         parts.append(f"cos {comparison.cosine:.6f}")
     if comparison.tolerance is not None:

@@ -206,6 +206,7 @@ def reply_to_wire(reply: RunReply) -> dict[str, Any]:
         "results": [result_to_wire(result) for result in reply.results],
         "diagnostics": reply.diagnostics,
         "details": reply.details,
+        "handled": reply.handled,
     }
 
 
@@ -217,4 +218,5 @@ def reply_from_wire(message: dict[str, Any]) -> RunReply:
         results=[result_from_wire(result) for result in message["results"]],
         diagnostics=message["diagnostics"],
         details=message["details"],
+        handled=message.get("handled", 0.0),
     )

@@ -31,6 +31,8 @@ class Row:
     """Why the worker gave no result: a crash, a deadline, a missing package."""
     comparing: bool = False
     """Whether the comparison is left for `RunState.compare_all`, off the caller's thread."""
+    waiting_for_reference: bool = False
+    """Whether the comparison waits for the reference, which has neither replied nor failed yet."""
 
     @property
     def pending(self) -> bool:
@@ -39,12 +41,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Timing:
-    """Where one backend's time went in its worker's reply."""
+    """The split of a worker's reply time: inside the worker and around it."""
 
-    calls: float
-    """Seconds inside this backend's framework calls, as the worker timed them."""
+    framework: float
+    """Seconds the worker spent on the request: framework calls, gradients, the reference's tables."""
     transport: float
-    """The worker's round trip minus every framework call it made: encoding, pipes, decoding, waiting."""
+    """The round trip minus that: encoding, the pipes, decoding, and waiting for a core."""
 
 
 @dataclass
@@ -60,6 +62,8 @@ class RunState:
     details: dict[str, Any] = field(default_factory=dict)
     round_trips: dict[str, float] = field(default_factory=dict)
     """Seconds from request to reply, by worker name."""
+    handled: dict[str, float] = field(default_factory=dict)
+    """Seconds each worker spent on the request itself, by worker name."""
     _comparisons: dict[tuple[str, str, int, int], Comparison] = field(default_factory=dict, repr=False)
 
     def add_reply(self, reply: RunReply) -> None:
@@ -69,22 +73,23 @@ class RunState:
             self.diagnostics = reply.diagnostics
             self.details = reply.details
         self.round_trips[reply.worker] = reply.round_trip
+        self.handled[reply.worker] = reply.handled
         self.failures.pop(reply.worker, None)
 
     def add_failure(self, worker: str, message: str) -> None:
         self.failures[worker] = message
 
     def timing(self, backend: str) -> Timing | None:
-        """Return the backend's framework time and its worker's transport time, once the worker replied."""
+        """Return the time in and around the backend's worker, once it replied.
+
+        The reference and NumPy formulations share a worker, so their
+        columns show the same split.
+        """
         worker = BACKENDS[backend].worker
-        round_trip = self.round_trips.get(worker)
-        if round_trip is None:
+        if worker not in self.round_trips:
             return None
-        calls = {name: 0.0 for name in BACKENDS}
-        for result in self.results.values():
-            if BACKENDS[result.backend].worker == worker:
-                calls[result.backend] += result.elapsed
-        return Timing(calls[backend], max(0.0, round_trip - sum(calls.values())))
+        handled = self.handled[worker]
+        return Timing(handled, max(0.0, self.round_trips[worker] - handled))
 
     @property
     def reference(self) -> FormulationResult | None:
@@ -107,7 +112,7 @@ class RunState:
             elif formulation.backend == "reference" or not row.result.ok:
                 row.comparison = None
             elif reference is None:
-                row.comparison = None
+                row.waiting_for_reference = BACKENDS["reference"].worker not in self.failures
             elif defer_above is not None and self._deferred(formulation, row.result, reference, rule, defer_above):
                 row.comparing = True
             else:
@@ -246,7 +251,7 @@ def _timings_to_json(state: RunState) -> dict[str, dict[str, float]]:
     for backend in state.op.backends():
         timing = state.timing(backend)
         if timing is not None:
-            timings[backend] = {"calls_seconds": timing.calls, "transport_seconds": timing.transport}
+            timings[backend] = {"framework_seconds": timing.framework, "transport_seconds": timing.transport}
     return timings
 
 

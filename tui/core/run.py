@@ -88,6 +88,8 @@ class RunReply:
     """Op-specific tables, such as a loss breakdown."""
     round_trip: float = 0.0
     """Seconds from sending the request to reading the whole reply."""
+    handled: float = 0.0
+    """Seconds the worker spent on the decoded request: every framework call, gradient and table."""
 
 
 def prepare_input(op: Op, name: str, array: np.ndarray | None) -> np.ndarray | None:

@@ -132,7 +132,10 @@ def main(worker: str) -> int:
         except EOFError:
             return 0
         try:
-            reply = execute(request_from_wire(message), worker, adapters)
+            request = request_from_wire(message)
+            started = time.perf_counter()
+            reply = execute(request, worker, adapters)
+            reply.handled = time.perf_counter() - started
             write_frame(protocol_out, reply_to_wire(reply))
         except Exception as exc:  # a bug in our own code: report it and stay up
             failure = {"type": "failure", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}

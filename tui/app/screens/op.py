@@ -22,7 +22,7 @@ from tui.app.widgets.gradients import GradientsPanel
 from tui.app.widgets.input_editor import InputEditor
 from tui.app.widgets.param_field import ParamField
 from tui.app.widgets.results import AgreementStrip, ResultColumn
-from tui.core.catalog.base import DTYPES, InputError, Op, ParamError, ParamSpec
+from tui.core.catalog.base import BACKENDS, DTYPES, InputError, Op, ParamError, ParamSpec
 from tui.core.catalog.probes import PROBES, Probe
 from tui.core.compare import TOLERANCE_RULES
 from tui.core.gradients import has_gradients
@@ -179,6 +179,8 @@ class OpScreen(Screen[None]):
         """Send the current inputs to every worker the op needs, as a new revision."""
         collected = self.collect()
         if collected is None:
+            if self.state is None:
+                self.strip.update(Text(" no results yet: fix the input marked above ", style="yellow"))
             return
         arrays, params, dtype = collected
         request = self._build(arrays, params, dtype, self.revision + 1)
@@ -251,16 +253,21 @@ class OpScreen(Screen[None]):
         for column in self.columns:
             column.show_rows(visible, show_timings=self.app.show_timings)
             if self.app.show_timings:
-                column.show_timing(self.state.timing(column.backend))
+                failed = BACKENDS[column.backend].worker in self.state.failures
+                column.show_timing(self.state.timing(column.backend), failed)
             if column.backend not in waiting:
                 column.set_class(False, "-stale")
         if waiting and self._stale_timer is None:
             self._stale_timer = self.set_timer(STALE_AFTER, self._mark_stale)
         self.strip.show_rows(rows)
         self._show_diagnostics()
-        if self.details_panel is not None:
-            self.details_panel.show_state(self.state)
-        if self.gradients_panel is not None:
+        self._show_open_panel(rows)
+
+    def _show_open_panel(self, rows: list[Row]) -> None:
+        """Redraw the details or gradients panel if its tab is open; a hidden one is drawn when opened."""
+        if self.details_panel is not None and self.tabs.active == "tab-details":
+            self.details_panel.show_state(self.state, rows)
+        if self.gradients_panel is not None and self.tabs.active == "tab-gradients":
             self.gradients_panel.show_state(self.state, self.tolerance_rule)
 
     def _mark_stale(self) -> None:
@@ -381,6 +388,7 @@ class OpScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._run_gradients_if_missing()
+        self.refresh_results()
 
     def _run_gradients_if_missing(self) -> None:
         # Opening the Gradients tab, by key or mouse, runs the current inputs again with gradients.

@@ -16,28 +16,44 @@ from tui.core.report import Row, RunState
 from tui.core.run import RunError
 
 
+SAMPLES_SHOWN = 25
+"""Rows of the per-sample and matrix tables; a table of thousands of rows takes seconds to build."""
+
+
+def shown_note(shown: int, total: int, what: str) -> Text | None:
+    """Return a line saying how much of a table is left out, or None when it shows everything."""
+    if total <= shown:
+        return None
+    return Text(f"showing the first {shown} of {total} {what}", style="dim")
+
+
 class LossBreakdown(Static):
     """The cross-entropy breakdown: per sample, then each formulation's reduction and conventions."""
 
-    def show_state(self, state: RunState | None) -> None:
+    def show_state(self, state: RunState | None, rows: list[Row]) -> None:
+        """Show the breakdown of `state`, whose rows the op screen has just built."""
         if state is None or not state.details:
             self.update(Text("waiting for the reference…", style="dim"))
             return
-        self.update(loss_breakdown(state))
+        self.update(loss_breakdown(state, rows))
 
 
 NOT_APPLICABLE = "NotApplicable"
 
 
-def loss_breakdown(state: RunState) -> RenderableType:
+def loss_breakdown(state: RunState, rows: list[Row]) -> RenderableType:
     """Per sample: label, logits, log-softmax, p(label), target and loss; then every formulation's reduction."""
     details = state.details
     if "error" in details:
         return Text(f"no breakdown: {details['error']}", style="magenta")
 
-    rows = [row for row in state.rows() if row.result is not None]
+    rows = [row for row in rows if row.result is not None]
     applicable = [row for row in rows if not _not_applicable(row)]
-    parts: list[RenderableType] = [_samples_table(details), _reference_reduction(state)]
+    parts: list[RenderableType] = [_samples_table(details)]
+    note = shown_note(SAMPLES_SHOWN, len(details["positions"]), "samples")
+    if note is not None:
+        parts.append(note)
+    parts.append(_reference_reduction(state))
     parts.append(_reductions_table(state, applicable))
     parts.append(_conventions_table(details, applicable))
     skipped = [row.formulation.api for row in rows if _not_applicable(row)]
@@ -65,7 +81,7 @@ def _samples_table(details: dict[str, Any]) -> Table:
         table.add_column("w[label]")
     table.add_column("loss")
 
-    for index, position in enumerate(details["positions"]):
+    for index, position in enumerate(details["positions"][:SAMPLES_SHOWN]):
         cells = [
             position,
             _label_cell(details, index),
@@ -164,25 +180,33 @@ def _conventions_table(details: dict[str, Any], rows: list[Row]) -> Table:
 class SimilarityTables(Static):
     """The similarity matrix of every x row against every y row, and the paired forms by library."""
 
-    def show_state(self, state: RunState | None) -> None:
+    def show_state(self, state: RunState | None, rows: list[Row]) -> None:
+        """Show the tables of `state`, whose rows the op screen has just built."""
         if state is None or not state.details:
             self.update(Text("waiting for the reference…", style="dim"))
             return
-        self.update(similarity_tables(state))
+        self.update(similarity_tables(state, rows))
 
 
-def similarity_tables(state: RunState) -> RenderableType:
+MATRIX_COLUMNS_SHOWN = 12
+"""Columns of y shown in the matrix; more do not fit a terminal."""
+
+
+def similarity_tables(state: RunState, rows: list[Row]) -> RenderableType:
     details = state.details
     if "error" in details:
         return Text(f"no tables: {details['error']}", style="magenta")
 
-    matrix = np.asarray(details["matrix"])
+    matrix = np.asarray(details["matrix"])[:SAMPLES_SHOWN, :MATRIX_COLUMNS_SHOWN]
+    x_rows, y_rows = details.get("matrix_shape", matrix.shape)
     grid = Table(title="similarity matrix (rows of x against rows of y)", expand=False)
     grid.add_column("x \\ y")
     for column in range(matrix.shape[1]):
         grid.add_column(str(column))
     for index, values in enumerate(matrix):
         grid.add_row(str(index), *[f"{value:.6f}" for value in values])
+    if x_rows > matrix.shape[0] or y_rows > matrix.shape[1]:
+        grid.caption = f"rows 0 to {matrix.shape[0] - 1} of {x_rows}, columns 0 to {matrix.shape[1] - 1} of {y_rows}"
 
     paired = Table(title="paired rows (row i of x with row i of y), by library", expand=False)
     paired.add_column("library")
@@ -190,7 +214,7 @@ def similarity_tables(state: RunState) -> RenderableType:
     paired.add_column("per row")
     paired.add_row("reference", "similarity", format_array(details["paired"]))
     paired.add_row("reference", "distance", format_array(details["paired_distance"]))
-    for row in state.rows():
+    for row in rows:
         if row.formulation.backend != "reference":
             paired.add_row(Text(row.formulation.api), *_paired_cells(row))
     norms = Text(f"|x| per row: {format_array(details['norms_x'])}   |y| per row: {format_array(details['norms_y'])}", style="dim")

@@ -30,6 +30,7 @@ def _same_row(shown: Row, row: Row) -> bool:
         and shown.failure == row.failure
         and shown.comparison is row.comparison
         and shown.comparing == row.comparing
+        and shown.waiting_for_reference == row.waiting_for_reference
     )
 
 
@@ -80,11 +81,15 @@ class ResultColumn(VerticalScroll):
             if row is not None:
                 card.show(row, show_timings=show_timings)
 
-    def show_timing(self, timing: Timing | None) -> None:
-        """Show the time spent in the framework apart from the time around it; None keeps the last shown."""
-        if timing is None:
+    def show_timing(self, timing: Timing | None, failed: bool = False) -> None:
+        """Show the time in the worker apart from the time around it.
+
+        None keeps the last split shown while a reply is pending; `failed`
+        clears it, since it belonged to older inputs.
+        """
+        if timing is None and not failed:
             return
-        self._timing = timing_text(timing)
+        self._timing = None if timing is None else timing_text(timing)
         self._show_status_lines()
 
     def _show_status_lines(self) -> None:

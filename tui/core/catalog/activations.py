@@ -81,7 +81,7 @@ def reference_softmax(x, dim):
     axis = -1 if dim is None else dim
     if x.ndim == 0:
         return np.ones_like(x)
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # an empty axis has no max
     exp = np.exp(shifted)
     return exp / np.sum(exp, axis=axis, keepdims=True)
 

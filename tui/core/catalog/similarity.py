@@ -87,6 +87,10 @@ def warn_zero_vectors(inputs, params):
     ]
 
 
+MATRIX_SHOWN = 40
+"""Rows and columns of the similarity matrix sent for the details panel."""
+
+
 @cosine_similarity.details
 def similarity_tables(inputs, params):
     x, y = inputs["x"], inputs["y"]
@@ -94,15 +98,18 @@ def similarity_tables(inputs, params):
     norms_y = np.linalg.norm(y, axis=1)
     unit_x = np.divide(x, norms_x[:, None], out=np.zeros_like(x), where=norms_x[:, None] != 0)
     unit_y = np.divide(y, norms_y[:, None], out=np.zeros_like(y), where=norms_y[:, None] != 0)
-    matrix = unit_x @ unit_y.T
+    # Only a corner of the matrix can be read on screen; the whole one for 3000 rows is 72 MB.
+    matrix = unit_x[:MATRIX_SHOWN] @ unit_y[:MATRIX_SHOWN].T
+    paired = np.einsum("ij,ij->i", unit_x, unit_y)
     zero = (norms_x == 0) | (norms_y == 0)
     return {
         "norms_x": norms_x,
         "norms_y": norms_y,
         "matrix": matrix,
-        "paired": np.diagonal(matrix).copy(),
-        "paired_distance": 1.0 - np.diagonal(matrix),
-        "sklearn_paired_distance": np.where(zero, 0.5, 1.0 - np.diagonal(matrix)),
+        "matrix_shape": (len(x), len(y)),
+        "paired": paired,
+        "paired_distance": 1.0 - paired,
+        "sklearn_paired_distance": np.where(zero, 0.5, 1.0 - paired),
     }
 
 
