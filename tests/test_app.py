@@ -216,7 +216,7 @@ def test_markup_shaped_text_shown_verbatim(worker_pool: WorkerPool, text):
     asyncio.run(scenario())
 
 
-def test_big_result_compared_on_a_thread_then_shown(worker_pool: WorkerPool):
+def test_big_result_compared_on_thread(worker_pool: WorkerPool):
     async def scenario() -> None:
         app = XFrameApp(pool=worker_pool, show_timings=False, steady=True)
         async with app.run_test(size=SIZE) as pilot:
@@ -277,7 +277,7 @@ def test_slow_column_dimmed_until_answered(worker_pool: WorkerPool, tmp_path):
     asyncio.run(scenario())
 
 
-def test_invalid_first_input_says_no_results_yet(worker_pool: WorkerPool, tmp_path):
+def test_invalid_first_input_no_results(worker_pool: WorkerPool, tmp_path):
     state = saved_state(tmp_path, {"softmax": {"inputs": {"x": "[[1.0, oops]]"}, "params": {}, "dtype": "float32"}})
 
     async def scenario() -> None:
@@ -294,7 +294,7 @@ def test_invalid_first_input_says_no_results_yet(worker_pool: WorkerPool, tmp_pa
     asyncio.run(scenario())
 
 
-def test_timing_kept_while_pending_cleared_on_failure():
+def test_timing_cleared_on_failure():
     class ColumnApp(App[None]):
         def compose(self) -> ComposeResult:
             formulations = [item for item in get_op("softmax").all_formulations() if item.backend == "torch"]
@@ -318,7 +318,7 @@ def test_timing_kept_while_pending_cleared_on_failure():
     asyncio.run(scenario())
 
 
-def test_waiting_for_reference_until_it_replies_or_fails(worker_pool: WorkerPool):
+def test_verdict_waits_for_reference(worker_pool: WorkerPool):
     op = get_op("softmax")
     request = build_request(op, {"x": np.array([[1.0, 2.0]])}, {}, "float32")
     state = RunState(op, request)

@@ -119,7 +119,7 @@ def test_finite_where_reference_is_nan_mismatches():
     assert comparison.nan_positions == []
 
 
-def test_nan_positions_are_capped_and_counted():
+def test_nan_positions_capped_and_counted():
     actual = np.zeros((300, 4))
     actual[::2, 1] = np.nan
     actual[-1, -1] = np.inf
@@ -143,7 +143,7 @@ def test_nan_scalar_position_is_empty_index():
     assert comparison.nan_count == 1
 
 
-def test_overflowing_difference_of_finite_values_mismatches():
+def test_overflowing_difference_mismatches():
     comparison = compare_arrays(np.array([1e308, 1.0]), np.array([-1e308, 1.0]), FLOAT64)
 
     assert comparison.verdict is Verdict.MISMATCH

@@ -200,7 +200,7 @@ def test_bfloat16_not_supported_by_sklearn(run_op):
     assert run.compare(KERAS).verdict is Verdict.CONVENTION
 
 
-def test_details_send_a_corner_of_a_big_matrix(run_op):
+def test_details_send_matrix_corner(run_op):
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((50, 4)), rng.standard_normal((50, 4))
     run = run_op("cosine_similarity", {"x": x, "y": y}, dtype="float64")

@@ -23,7 +23,7 @@ def softmax_state(worker_pool: WorkerPool, shape: tuple[int, int]) -> RunState:
     return run_blocking(worker_pool, op, build_request(op, {"x": x}, {}, "float32"))
 
 
-def test_big_outputs_marked_comparing_until_compared(worker_pool: WorkerPool):
+def test_big_outputs_deferred_until_compared(worker_pool: WorkerPool):
     state = softmax_state(worker_pool, (300, 300))
 
     deferred = state.rows(defer_above=100_000)
@@ -69,7 +69,7 @@ def test_deferred_and_immediate_comparisons_agree(worker_pool: WorkerPool):
             assert deferred_row.comparison.max_abs_diff == row.comparison.max_abs_diff
 
 
-def test_comparison_that_raises_becomes_error_verdict(worker_pool: WorkerPool, monkeypatch: pytest.MonkeyPatch):
+def test_raising_comparison_gives_error_verdict(worker_pool: WorkerPool, monkeypatch: pytest.MonkeyPatch):
     state = softmax_state(worker_pool, (2, 3))
 
     def broken(*args: object, **kwargs: object) -> None:
@@ -85,7 +85,7 @@ def test_comparison_that_raises_becomes_error_verdict(worker_pool: WorkerPool, m
         assert comparison.reason == "the comparison failed: ValueError: operands could not be broadcast together"
 
 
-def test_timing_splits_round_trip_at_the_worker(worker_pool: WorkerPool):
+def test_timing_splits_round_trip(worker_pool: WorkerPool):
     op = get_op("clip")
     request = build_request(op, {"x": np.array([-2.0, 0.5, 3.0])}, {}, "float32")
     state = run_blocking(worker_pool, op, request)
@@ -119,7 +119,7 @@ def test_timing_unknown_before_reply(worker_pool: WorkerPool):
     assert state.timing("torch") is None
 
 
-def test_comparing_row_drawn_with_values_and_no_verdict(worker_pool: WorkerPool):
+def test_comparing_card_shows_values(worker_pool: WorkerPool):
     state = softmax_state(worker_pool, (300, 300))
     row = next(row for row in state.rows(defer_above=1) if row.formulation.id == "torch:torch_softmax_module")
 
