@@ -361,4 +361,4 @@ def test_similarity_matrix_shows_a_corner(worker_pool: WorkerPool):
 
     text = rendered_text(similarity_tables(state, state.rows()))
 
-    assert "rows 0 to 24 of 60, columns 0 to 11 of 60" in text
+    assert "rows 0 to 24 of 60, columns 0 to 7 of 60" in text

@@ -188,8 +188,8 @@ class SimilarityTables(Static):
         self.update(similarity_tables(state, rows))
 
 
-MATRIX_COLUMNS_SHOWN = 12
-"""Columns of y shown in the matrix; more do not fit a terminal."""
+MATRIX_COLUMNS_SHOWN = 8
+"""Columns of y shown in the matrix: eight fit in 100 terminal columns without cutting a value."""
 
 
 def similarity_tables(state: RunState, rows: list[Row]) -> RenderableType:
