@@ -121,9 +121,9 @@ class Comparison:
 
 
 CHUNK = 1 << 16
-"""Elements compared at a time: comparing an output of any size then needs a
-few MB of scratch space, where whole-array arithmetic made several float64
-copies of it (about 50 MB for a 1000x1000 output)."""
+"""Elements compared at a time, so comparing an output of any size needs a few
+MB of scratch space. Whole-array arithmetic would make several float64 copies
+of it (about 50 MB for a 1000x1000 output)."""
 
 POSITION_LIMIT = 100
 """NaN and infinity positions kept per output; the counts cover the rest."""
@@ -152,7 +152,7 @@ class _Cosine:
     """Cosine similarity of the positions finite in both arrays, summed chunk by chunk.
 
     Values are divided by each array's largest finite |value| first, so the
-    sums of squares cannot overflow; the cosine does not depend on scale.
+    sums of squares cannot overflow. The cosine does not depend on scale.
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -162,7 +162,7 @@ class _Cosine:
         self.finite = False
 
     def add(self, x: np.ndarray, y: np.ndarray, both_finite: np.ndarray | None) -> None:
-        """Add a chunk of both arrays; `both_finite` is None when every position is finite."""
+        """Add a chunk of both arrays. `both_finite` is None when every position is finite."""
         if both_finite is not None:
             x, y = x[both_finite], y[both_finite]
         if x.size == 0:

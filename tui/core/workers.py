@@ -46,9 +46,9 @@ a pending request goes before one without.
 """
 LIGHT_WORKERS: frozenset[str] = frozenset({"numpy"})
 """Workers that may start while a core is held for the UI. NumPy's import
-takes about 0.1 s of CPU, as little as the UI's own imports."""
+takes about 0.1 s of CPU, less than the UI's own imports."""
 UI_HOLD_SECONDS = 1.0
-"""Longest time a core stays held for the UI's first frame, in case the UI never reports it."""
+"""Maximum seconds a core stays held for the UI's first frame, in case the UI never reports it."""
 
 
 class WorkerStatus(str, Enum):
@@ -252,15 +252,15 @@ class StartupGate:
             if channel not in self._waiting:
                 self._waiting.append(channel)
             while not self._closed:
-                held = self._held_seconds()
-                startable = [waiting for waiting in self._waiting if self._starting < self._slots_for(waiting, held)]
+                hold_left = self._hold_left()
+                startable = [waiting for waiting in self._waiting if self._starting < self._slots_for(waiting, hold_left)]
                 if startable and _first(startable) is channel:
                     self._waiting.remove(channel)
                     self._starting += 1
                     # The next channel in line may fit in a slot still free.
                     self._condition.notify_all()
                     return True
-                self._condition.wait(held or None)
+                self._condition.wait(hold_left or None)
             self._waiting.remove(channel)
             return False
 
@@ -276,8 +276,8 @@ class StartupGate:
             self._closed = True
             self._condition.notify_all()
 
-    def _held_seconds(self) -> float:
-        """Seconds left of the UI's hold, 0 when no slot is held."""
+    def _hold_left(self) -> float:
+        """Return the seconds left of the UI's hold, 0 when no slot is held; an expired hold ends here."""
         if self._held_until is None:
             return 0.0
         left = self._held_until - time.monotonic()
@@ -286,9 +286,9 @@ class StartupGate:
             return 0.0
         return left
 
-    def _slots_for(self, channel: WorkerChannel, held: float) -> int:
+    def _slots_for(self, channel: WorkerChannel, hold_left: float) -> int:
         """Slots `channel` may use: all of them, less the UI's while it is held, unless the worker is light."""
-        return self.slots - (1 if held and channel.worker not in LIGHT_WORKERS else 0)
+        return self.slots - (1 if hold_left and channel.worker not in LIGHT_WORKERS else 0)
 
 
 def _first(channels: list[WorkerChannel]) -> WorkerChannel:

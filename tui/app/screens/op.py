@@ -43,12 +43,12 @@ DETAIL_PANELS = {"cross_entropy": ("Breakdown", LossBreakdown), "cosine_similari
 
 
 STALE_AFTER = 0.15
-"""Seconds a column may wait for the newest inputs' results before it is dimmed;
-faster answers never restyle it, which would cost more than the answer."""
+"""Seconds a column may wait for the newest inputs' results before it is dimmed.
+Faster replies never restyle it, because restyling a column costs more than the reply itself."""
 
 COMPARE_ON_THREAD_ABOVE = 100_000
 """Results with more output elements than this (with the reference's) are compared on a thread:
-the four outputs of a 1000x1000 softmax take 25 to 80 ms to compare, longer than a key should wait."""
+the four outputs of a 1000x1000 softmax take 25 to 50 ms to compare, longer than a key should wait."""
 
 
 class OpScreen(Screen[None]):
@@ -264,7 +264,7 @@ class OpScreen(Screen[None]):
         self._show_open_panel(rows)
 
     def _show_open_panel(self, rows: list[Row]) -> None:
-        """Redraw the details or gradients panel if its tab is open; a hidden one is drawn when opened."""
+        """Redraw the details or gradients panel if its tab is open. A hidden panel is drawn when its tab opens."""
         if self.details_panel is not None and self.tabs.active == "tab-details":
             self.details_panel.show_state(self.state, rows)
         if self.gradients_panel is not None and self.tabs.active == "tab-gradients":

@@ -20,11 +20,11 @@ SAMPLES_SHOWN = 25
 """Rows of the per-sample and matrix tables; a table of thousands of rows takes seconds to build."""
 
 
-def shown_note(shown: int, total: int, what: str) -> Text | None:
+def truncation_note(limit: int, total: int, noun: str) -> Text | None:
     """Return a line saying how much of a table is left out, or None when it shows everything."""
-    if total <= shown:
+    if total <= limit:
         return None
-    return Text(f"showing the first {shown} of {total} {what}", style="dim")
+    return Text(f"showing the first {limit} of {total} {noun}", style="dim")
 
 
 class LossBreakdown(Static):
@@ -50,7 +50,7 @@ def loss_breakdown(state: RunState, rows: list[Row]) -> RenderableType:
     rows = [row for row in rows if row.result is not None]
     applicable = [row for row in rows if not _not_applicable(row)]
     parts: list[RenderableType] = [_samples_table(details)]
-    note = shown_note(SAMPLES_SHOWN, len(details["positions"]), "samples")
+    note = truncation_note(SAMPLES_SHOWN, len(details["positions"]), "samples")
     if note is not None:
         parts.append(note)
     parts.append(_reference_reduction(state))
@@ -198,7 +198,7 @@ def similarity_tables(state: RunState, rows: list[Row]) -> RenderableType:
         return Text(f"no tables: {details['error']}", style="magenta")
 
     matrix = np.asarray(details["matrix"])[:SAMPLES_SHOWN, :MATRIX_COLUMNS_SHOWN]
-    x_rows, y_rows = details.get("matrix_shape", matrix.shape)
+    x_rows, y_rows = details["matrix_shape"]
     grid = Table(title="similarity matrix (rows of x against rows of y)", expand=False)
     grid.add_column("x \\ y")
     for column in range(matrix.shape[1]):
